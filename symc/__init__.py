@@ -1,0 +1,32 @@
+"""symc: a Theano-like symbolic expression compiler (graph rewrites, fused LLVM kernels, profiling).
+
+>>> import numpy as np, symc
+>>> x, y = symc.vector("x"), symc.vector("y")
+>>> f = symc.function([x, y], (x ** 2 + y ** 2 <= 1).sum())
+>>> int(f(np.zeros(3), np.ones(3)))
+3
+"""
+
+from symc import variable_methods as _variable_methods  # noqa: F401 (installs operators)
+from symc.compile.function import Function, MissingInputError, UnusedInputError, function
+from symc.compile.mode import FAST_COMPILE, FAST_RUN, Mode
+from symc.compile.shared import SharedVariable, shared
+from symc.config import config
+from symc.graph.basic import Constant, Variable, constant
+from symc.graph.types import TensorType
+from symc.tensor import *  # noqa: F403 (the user's vocabulary)
+from symc.tensor import _BINARY, _KINDS, _LETTERS, _UNARY
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FAST_COMPILE", "FAST_RUN", "Constant", "Function", "MissingInputError", "Mode",
+    "SharedVariable", "TensorType", "UnusedInputError", "Variable", "config", "constant",
+    "function", "shared",
+    "tensor", "scalar", "vector", "matrix", "tensor3", "tensor4",
+    "switch", "where", "clip", "sum", "prod", "max", "min", "any", "all", "mean", "argmax",
+    "argmin", "dot", "outer", "dimshuffle", "transpose", "shape", "reshape", "flatten",
+    "as_tensor", "astype",
+    *_UNARY, *_BINARY,
+    *(letter + kind for letter in _LETTERS for kind in _KINDS),
+]

@@ -1,0 +1,145 @@
+"""The linker: an optimized graph becomes one straight-line Python program of thunk calls.
+
+The program is generated source, compiled once: each line calls one node's thunk. There is
+no interpreter loop and no graph walk per call. When a thunk raises, the failing line of the
+program names the node, so the error can point at the user's source line that built it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from symc.graph.basic import Apply, Constant, Variable
+from symc.graph.fg import FunctionGraph
+
+_BACKEND_MODULES = {"llvm": "symc.backends.llvm", "numpy": "symc.backends.numpy"}
+
+
+def backend_module(name: str):
+    """The backend package called ``name``, or None when it cannot lower anything yet."""
+    module = importlib.import_module(_BACKEND_MODULES[name])
+    return module if hasattr(module, "make_thunks") else None
+
+
+def choose_thunks(fgraph: FunctionGraph, order: list[Apply], backend: str):
+    """Thunks for every node: the preferred backend first, NumPy for the rest."""
+    names = [backend] if backend == "numpy" else [backend, "numpy"]
+    thunks: dict[Apply, object] = {}
+    tags: dict[Apply, str] = {}
+    for name in names:
+        module = backend_module(name)
+        remaining = [n for n in order if n not in thunks]
+        if module is None or not remaining:
+            continue
+        made = module.make_thunks(fgraph, remaining)
+        thunks.update(made)
+        tags.update({node: module.TAG for node in made})
+    missing = [n for n in order if n not in thunks]
+    if missing:
+        raise NotImplementedError(f"no backend can run {missing[0].op}")
+    return thunks, tags
+
+
+@dataclass
+class Program:
+    """A linked program: ``fn(*input_values) -> tuple of output values``."""
+
+    fn: object
+    source: str
+    order: list[Apply]
+    tags: dict[Apply, str]
+    line_node: dict[int, Apply] = field(default_factory=dict)
+    line_args: dict[int, list[str]] = field(default_factory=dict)
+
+
+def _origin(var: Variable) -> Variable:
+    """The variable whose memory ``var`` may share (following ops' ``view_of`` maps)."""
+    while var.owner is not None:
+        view_of = getattr(var.owner.op, "view_of", None)
+        if not view_of or var.index not in view_of:
+            return var
+        var = var.owner.inputs[view_of[var.index]]
+    return var
+
+
+def _output_needs_copy(fgraph: FunctionGraph) -> list[bool]:
+    """Which outputs must be copied so none aliases an input, a constant or another output."""
+    seen: set[Variable] = set()
+    flags = []
+    for var in fgraph.outputs:
+        origin = _origin(var)
+        flags.append(origin.owner is None or origin in seen)
+        seen.add(origin)
+    return flags
+
+
+class _Names:
+    def __init__(self, fgraph: FunctionGraph, namespace: dict):
+        self.names: dict[Variable, str] = {v: f"i{k}" for k, v in enumerate(fgraph.inputs)}
+        self.namespace = namespace
+
+    def __call__(self, var: Variable) -> str:
+        if var not in self.names:
+            if isinstance(var, Constant):
+                name = f"c{len(self.namespace)}"
+                self.namespace[name] = var.data.item() if var.weak else var.data
+            else:
+                name = f"v{len(self.names)}"
+            self.names[var] = name
+        return self.names[var]
+
+
+def _last_uses(order: list[Apply], outputs: list[Variable]) -> dict[int, list[Variable]]:
+    last: dict[Variable, int] = {}
+    for k, node in enumerate(order):
+        for var in node.inputs:
+            if var.owner is not None:
+                last[var] = k
+    keep = set(outputs)
+    by_line: dict[int, list[Variable]] = {}
+    for var, k in last.items():
+        if var not in keep:
+            by_line.setdefault(k, []).append(var)
+    return by_line
+
+
+def link(fgraph: FunctionGraph, backend: str, profiler=None) -> Program:
+    """Generate, compile and return the program computing ``fgraph``'s outputs."""
+    order = fgraph.toposort()
+    thunks, tags = choose_thunks(fgraph, order, backend)
+    namespace: dict = {"_copy": np.array, "_asarray": np.asarray}
+    name = _Names(fgraph, namespace)
+    lines = [f"def program({', '.join(name(v) for v in fgraph.inputs)}):"]
+    program = Program(None, "", order, tags)
+    frees = _last_uses(order, fgraph.outputs)
+    for k, node in enumerate(order):
+        thunk = thunks[node]
+        if profiler is not None:
+            thunk = profiler.wrap(node, thunk, tags[node])
+        namespace[f"t{k}"] = thunk
+        args = [name(v) for v in node.inputs]
+        outs = ", ".join(name(v) for v in node.outputs) + ("," if len(node.outputs) > 1 else "")
+        program.line_node[len(lines) + 1] = node
+        program.line_args[len(lines) + 1] = args
+        lines.append(f"    {outs} = t{k}({', '.join(args)})")
+        dead = [name(v) for v in frees.get(k, [])]
+        if dead:
+            lines.append(f"    del {', '.join(dead)}")
+    results = [f"_copy({name(v)})" if copy else f"_asarray({name(v)})"
+               for v, copy in zip(fgraph.outputs, _output_needs_copy(fgraph), strict=True)]
+    lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+    program.source = "\n".join(lines) + "\n"
+    exec(compile(program.source, f"<symc program {id(program):x}>", "exec"), namespace)
+    program.fn = namespace["program"]
+    return program
+
+
+def time_call(fn, *args):
+    """``(result, seconds)`` of one call, for compile-phase bookkeeping."""
+    start = time.perf_counter()
+    result = fn(*args)
+    return result, time.perf_counter() - start
