@@ -50,7 +50,8 @@ class Config:
 
     def __setattr__(self, name: str, value) -> None:
         if name not in _FIELD_NAMES:
-            raise AttributeError(f"symc.config has no setting {name!r}; known: {sorted(_FIELD_NAMES)}")
+            raise AttributeError(f"symc.config has no setting {name!r}; "
+                                 f"known: {sorted(_FIELD_NAMES)}")
         object.__setattr__(self, name, _validate(name, value))
 
     @contextlib.contextmanager
@@ -100,7 +101,8 @@ def _validate(name: str, value):
     elif name in ("cache_dir", "fastmath"):
         value = str(value)
         if name == "fastmath" and ({"nnan", "ninf", "fast"} & set(value.split())):
-            raise ValueError("config.fastmath may not contain nnan, ninf or fast: NaN and inf exist")
+            raise ValueError("config.fastmath may not contain nnan, ninf or fast: "
+                             "NaN and inf exist")
     return value
 
 

@@ -34,7 +34,8 @@ def _as_output_list(outputs):
 
 def _check_inputs(inputs) -> list[Variable]:
     if isinstance(inputs, Variable):
-        raise TypeError("function(inputs, ...): inputs must be a list of variables, got one variable")
+        raise TypeError("function(inputs, ...): inputs must be a list of variables, "
+                        "got one variable")
     inputs = list(inputs)
     for pos, var in enumerate(inputs):
         if not isinstance(var, Variable):

@@ -37,8 +37,8 @@ def convert_value(var: Variable, value, what: str) -> np.ndarray:
         if arr.dtype != dtype:
             if not np.can_cast(arr.dtype, dtype, "safe"):
                 raise TypeError(f"{what} expects {var.type}, got {describe(value)}: converting "
-                                f"{arr.dtype} to {dtype} could lose data; call .astype({dtype.name!r}) "
-                                "first if that is what you want")
+                                f"{arr.dtype} to {dtype} could lose data; call "
+                                f".astype({dtype.name!r}) first if that is what you want")
             arr = arr.astype(dtype)
     else:
         try:

@@ -99,8 +99,8 @@ class Constant(Variable):
     def __str__(self):
         if self.name:
             return self.name
-        if self.data.ndim == 0:
-            return format_scalar(self.data)
+        if self.data.size == 1:
+            return format_scalar(self.data.reshape(()))
         return f"Constant{{{np.array2string(self.data, threshold=6)}}}"
 
 
@@ -169,7 +169,8 @@ class Op:
         props = self._props()
         if not props:
             return type(self).__name__
-        return f"{type(self).__name__}{{{', '.join(f'{n}={v}' for n, v in zip(self.__props__, props, strict=True))}}}"
+        pairs = zip(self.__props__, props, strict=True)
+        return f"{type(self).__name__}{{{', '.join(f'{n}={v}' for n, v in pairs)}}}"
 
     __repr__ = __str__
 
@@ -220,7 +221,8 @@ def constant(value, dtype=None, name: str | None = None) -> Constant:
     if isinstance(value, Constant) and dtype is None:
         return value
     weak = dtype is None and type(value) in (bool, int, float)
-    if isinstance(value, (str, bytes)) or (isinstance(value, np.ndarray) and value.dtype.kind in "OUSV"):
+    if isinstance(value, (str, bytes)) or (
+            isinstance(value, np.ndarray) and value.dtype.kind in "OUSV"):
         raise TypeError(f"cannot make a numeric constant from {value!r}")
     try:
         data = np.asarray(value, dtype=dtype)

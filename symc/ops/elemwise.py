@@ -74,7 +74,8 @@ class Elemwise(Op):
 
     def make_node(self, *inputs):
         if len(inputs) != self.scalar_op.nin:
-            raise TypeError(f"{self.scalar_op} takes {self.scalar_op.nin} inputs, got {len(inputs)}")
+            raise TypeError(f"{self.scalar_op} takes {self.scalar_op.nin} inputs, "
+                            f"got {len(inputs)}")
         inputs = [as_variable(v) for v in inputs]
         operands = tuple(operand(v) for v in inputs)
         try:

@@ -90,9 +90,7 @@ class Reduce(Op):
 
     def __str__(self):
         inner = self.pre.label() + ", " if self.pre is not None else ""
-        parts = []
-        if self.axis is not None:
-            parts.append("axis=" + ",".join(map(str, self.axis)))
+        parts = ["axis=" + ",".join(map(str, self.axis))]
         if self.fold in ("add", "mul"):
             parts.append(f"acc_dtype={self.dtype}")
         return f"{self.kind}{{{inner}{', '.join(parts)}}}"

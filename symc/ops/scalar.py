@@ -44,7 +44,7 @@ def numpy_result_dtype(impl: Callable, operands: tuple[tuple[str, bool], ...]) -
 
 
 class ScalarOp:
-    """One scalar operation. Ops compare equal by ``name`` (and ``props`` for parameterized ones)."""
+    """One scalar operation; ops compare equal by ``name`` (and ``props`` when parameterized)."""
 
     def __init__(self, name: str, nin: int, impl: Callable, fmt: str | None = None, *,
                  commutative: bool = False, associative: bool = False, identity=None,
@@ -53,7 +53,7 @@ class ScalarOp:
         self.nin = nin
         self.nout = 1
         self.impl = impl
-        self.fmt = fmt or name + "(" + ", ".join("{%d}" % i for i in range(nin)) + ")"
+        self.fmt = fmt or name + "(" + ", ".join(f"{{{i}}}" for i in range(nin)) + ")"
         self.commutative = commutative
         self.associative = associative
         self.identity = identity

@@ -69,7 +69,8 @@ class Reshape(Op):
 
     def make_node(self, x, shape):
         x, shape = as_variable(x), as_variable(shape)
-        if shape.ndim != 1 or not is_int(shape.dtype) or shape.type.shape[0] not in (None, self.ndim):
+        length = shape.type.shape[0] if shape.ndim == 1 else None
+        if shape.ndim != 1 or not is_int(shape.dtype) or length not in (None, self.ndim):
             raise TypeError(f"reshape: the shape must be an integer vector of length {self.ndim}, "
                             f"got {shape.type}")
         return Apply(self, [x, shape], [TensorType(x.dtype, self._static_shape(x, shape))])
