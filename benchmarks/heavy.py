@@ -1,0 +1,93 @@
+"""Workload ``heavy``: a transcendental-heavy elementwise expression.
+
+``exp(-x**2/2) * sin(y) + log1p(abs(x*y))``: three libm-class functions per element, where
+fused loops that call libm lose to NumPy's SIMD maths (DESIGN.md, measured facts).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from benchmarks.array_peers import SYMC_NODES_NOTE, array_peers
+from benchmarks.comparison import Case, close_to, compare, comparison_table
+from benchmarks.peers import Peer, import_library, select_peers
+from benchmarks.settings import Settings
+
+NAME = "heavy"
+TITLE = "heavy: exp(-x**2/2)*sin(y)+log1p(abs(x*y)), float64"
+QUICK_SIZES = [1_000, 100_000, 1_000_000]
+FULL_SIZES = [100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000]
+#: Different exp/sin/log1p implementations (libm, SVML, XLA, symc's own) differ by ulps.
+CHECK = close_to(rtol=1e-9, atol=1e-12)
+TYPES = [(1, "float64"), (1, "float64")]
+NUMEXPR_FORMULA = "exp(-x**2/2)*sin(y)+log1p(abs(x*y))"
+
+
+def expression(m, x, y):
+    """The expression in array namespace ``m`` (numpy, jax.numpy, pytensor.tensor, symc)."""
+    return m.exp(-(x**2) / 2) * m.sin(y) + m.log1p(abs(x * y))
+
+
+def build_numexpr():
+    """``numexpr.evaluate`` of the same formula, threads as set by ``set_num_threads``."""
+    ne = import_library("numexpr")
+    return lambda x, y: ne.evaluate(NUMEXPR_FORMULA, local_dict={"x": x, "y": y})
+
+
+def build_numba(parallel: bool):
+    """The loop a Numba user writes: libm calls, no fastmath."""
+    numba = import_library("numba")
+
+    @numba.njit(parallel=parallel, fastmath=False)
+    def heavy(x, y):
+        out = np.empty_like(x)
+        for i in numba.prange(x.shape[0]):
+            out[i] = math.exp(-(x[i] ** 2) / 2) * math.sin(y[i]) + math.log1p(abs(x[i] * y[i]))
+        return out
+
+    return heavy
+
+
+def peers() -> list[Peer]:
+    """Every peer of this workload, in table order."""
+    numpy, pytensor, jax, symc = array_peers(expression, TYPES)
+    return [
+        numpy,
+        Peer("numexpr", "numexpr", build_numexpr),
+        Peer("numba njit", "numba", lambda: build_numba(False)),
+        Peer("numba parallel", "numba", lambda: build_numba(True)),
+        pytensor,
+        jax,
+        symc,
+    ]
+
+
+def make_case(n: int, seed: int = 1) -> Case:
+    """x in [-3, 3] (exp's tail matters), y in [-pi, pi] (a full sine period)."""
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(-3, 3, n), rng.uniform(-np.pi, np.pi, n)
+    return Case(n, (x, y), expression(np, x, y))
+
+
+def run(settings: Settings, peer_list: list[Peer] | None = None) -> dict:
+    """Time every peer at every size."""
+    chosen = select_peers(peer_list or peers(), settings.peers)
+    sizes = settings.pick_sizes(QUICK_SIZES, FULL_SIZES)
+    records = compare(chosen, (make_case(n) for n in sizes), CHECK, settings)
+    notes = [
+        SYMC_NODES_NOTE,
+        "check: np.allclose against NumPy with rtol=1e-9, atol=1e-12 (maths libraries"
+        " differ by a few ulps).",
+        "inputs: x uniform in [-3, 3], y uniform in [-pi, pi].",
+        "numexpr and numba parallel use their default thread counts; numba loops call libm"
+        " (`fastmath=False`).",
+        "jax: inputs `device_put` once per size, outside the timing; `block_until_ready`.",
+    ]
+    return {"name": NAME, "title": TITLE, "sizes": sizes, "records": records, "notes": notes}
+
+
+def tables(result: dict) -> list:
+    """The markdown tables of a result."""
+    return [comparison_table(result)]

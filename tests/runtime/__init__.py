@@ -1,0 +1,1 @@
+"""Tests of symc.runtime: the native thread pool, parallel_for and the split planner."""
