@@ -15,18 +15,12 @@ from symc.config import config
 from symc.graph.basic import Constant, Variable, constant
 from symc.graph.types import TensorType
 from symc.tensor import *  # noqa: F403 (the user's vocabulary)
-from symc.tensor import _BINARY, _KINDS, _LETTERS, _UNARY
+from symc.tensor import __all__ as _tensor_all
 
 __version__ = "0.1.0"
 
 __all__ = [
     "FAST_COMPILE", "FAST_RUN", "Constant", "Function", "MissingInputError", "Mode",
     "SharedVariable", "TensorType", "UnusedInputError", "Variable", "config", "constant",
-    "function", "shared",
-    "tensor", "scalar", "vector", "matrix", "tensor3", "tensor4",
-    "switch", "where", "clip", "sum", "prod", "max", "min", "any", "all", "mean", "argmax",
-    "argmin", "dot", "outer", "dimshuffle", "transpose", "shape", "reshape", "flatten",
-    "as_tensor", "astype",
-    *_UNARY, *_BINARY,
-    *(letter + kind for letter in _LETTERS for kind in _KINDS),
+    "function", "shared", *_tensor_all,
 ]

@@ -229,3 +229,13 @@ def as_tensor(value, name: str | None = None) -> Variable:
 def astype(x, dtype) -> Variable:
     """``x`` converted to ``dtype``."""
     return cast(x, canonical_dtype(dtype))
+
+
+__all__ = [
+    "tensor", "scalar", "vector", "matrix", "tensor3", "tensor4",
+    *(letter + kind for letter in _LETTERS for kind in _KINDS),
+    *_UNARY, *_BINARY,
+    "switch", "where", "clip", "sum", "prod", "max", "min", "any", "all", "mean", "argmax",
+    "argmin", "dot", "outer", "dimshuffle", "transpose", "shape", "reshape", "flatten",
+    "as_tensor", "astype", "cast",
+]

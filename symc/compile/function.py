@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from symc.compile.entry import make_entry
 from symc.compile.inputs import describe, input_label, make_checker
 from symc.compile.linker import link
 from symc.compile.mode import get_mode
@@ -15,7 +16,7 @@ from symc.compile.shared import SharedVariable
 from symc.config import config
 from symc.graph.basic import Constant, Variable, ancestors, as_variable, clone_replace, user_site
 from symc.graph.fg import FunctionGraph
-from symc.passes.pipeline import optimize
+from symc.passes.pipeline import MAX_OPERANDS, optimize
 
 
 class UnusedInputError(ValueError):
@@ -127,17 +128,22 @@ class Function:
         self.updated = [s for s, _ in update_pairs]
         self.fgraph = FunctionGraph(self.inputs + self.shared, all_outs)
         self.profile = _make_profiler(profile, self)
-        phases = optimize(self.fgraph, self.mode.optimizer)
+        phases = optimize(self.fgraph, self.mode.optimizer, MAX_OPERANDS[self.mode.backend])
         link_start = time.perf_counter()
         self.program = link(self.fgraph, self.mode.backend, self.profile)
         self._fn = self.program.fn
         self._checkers = [make_checker(v, input_label(v, k)) for k, v in enumerate(self.inputs)]
+        self._entry = make_entry(self)  # the specialized call path (None: __call__ does it all)
         self.compile_time = {"rewrite": phases, "link": time.perf_counter() - link_start,
                              "total": time.perf_counter() - start}
         if self.profile is not None:
             self.profile.record_compile(self.compile_time)
+            self.__class__ = _ProfiledFunction
 
     def __call__(self, *args):
+        entry = self._entry
+        if entry is not None and len(args) == len(self.inputs):
+            return entry(*args)
         n = len(self.inputs)
         if len(args) != n:
             names = ", ".join(str(v) for v in self.inputs)
@@ -146,13 +152,10 @@ class Function:
             args = [check(a) for check, a in zip(self._checkers, args, strict=True)]
         if self.shared:
             args = [*args, *(s._value for s in self.shared)]
-        if self.profile is not None:
-            results = self.profile.call(self._fn, args, self)
-        else:
-            try:
-                results = self._fn(*args)
-            except Exception as exc:
-                raise self._explain(exc) from exc
+        try:
+            results = self._fn(*args)
+        except Exception as exc:
+            raise self._explain(exc) from exc
         if self.updated:
             for var, value in zip(self.updated, results[self.n_outputs:], strict=True):
                 var._value = value
@@ -187,6 +190,17 @@ class Function:
     def describe_inputs(self, args) -> str:
         """A description of given values, for messages."""
         return ", ".join(describe(a) for a in args)
+
+
+class _ProfiledFunction(Function):
+    """A ``Function`` whose calls are timed whole into ``self.profile``.
+
+    ``Function.__init__`` switches a profiled function to this class, so that an unprofiled
+    call pays nothing for profiling, not even a test of ``self.profile``.
+    """
+
+    def __call__(self, *args):
+        return self.profile.call(Function.__call__, self, args)
 
 
 def _make_profiler(profile, fn: Function):

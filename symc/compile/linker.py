@@ -7,6 +7,7 @@ program names the node, so the error can point at the user's source line that bu
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import time
 from dataclasses import dataclass, field
@@ -107,31 +108,47 @@ def _last_uses(order: list[Apply], outputs: list[Variable]) -> dict[int, list[Va
     return by_line
 
 
+def _fresh_array(var: Variable, thunks: dict) -> bool:
+    """True when ``var`` comes from a thunk that always returns new ndarrays (a backend marks
+    such thunks with ``returns_ndarray = True``), so it needs no ``np.asarray``."""
+    return var.owner is not None and getattr(thunks.get(var.owner), "returns_ndarray", False)
+
+
 def link(fgraph: FunctionGraph, backend: str, profiler=None) -> Program:
     """Generate, compile and return the program computing ``fgraph``'s outputs."""
     order = fgraph.toposort()
-    thunks, tags = choose_thunks(fgraph, order, backend)
+    # Backends read symc.profiling.current_profile() while they compile, to report phases.
+    with profiler.compiling() if profiler is not None else contextlib.nullcontext():
+        thunks, tags = choose_thunks(fgraph, order, backend)
     namespace: dict = {"_copy": np.array, "_asarray": np.asarray}
     name = _Names(fgraph, namespace)
     lines = [f"def program({', '.join(name(v) for v in fgraph.inputs)}):"]
     program = Program(None, "", order, tags)
     frees = _last_uses(order, fgraph.outputs)
+    # Profiling adds clock stamps between nodes (see symc/profiling/record.py), not wrappers.
+    rec = profiler.instrument(order, tags, fgraph.outputs) if profiler is not None else None
+    if rec is not None:
+        rec.bind(namespace)
+        lines += rec.prologue()
     for k, node in enumerate(order):
-        thunk = thunks[node]
-        if profiler is not None:
-            thunk = profiler.wrap(node, thunk, tags[node])
-        namespace[f"t{k}"] = thunk
+        namespace[f"t{k}"] = thunks[node]
         args = [name(v) for v in node.inputs]
         outs = ", ".join(name(v) for v in node.outputs) + ("," if len(node.outputs) > 1 else "")
         program.line_node[len(lines) + 1] = node
         program.line_args[len(lines) + 1] = args
         lines.append(f"    {outs} = t{k}({', '.join(args)})")
+        if rec is not None:
+            lines += rec.after_call(k, [name(v) for v in node.outputs])
         dead = [name(v) for v in frees.get(k, [])]
         if dead:
             lines.append(f"    del {', '.join(dead)}")
-    results = [f"_copy({name(v)})" if copy else f"_asarray({name(v)})"
-               for v, copy in zip(fgraph.outputs, _output_needs_copy(fgraph), strict=True)]
-    lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+        if rec is not None:
+            lines += rec.after_node(k)
+    results = [f"_copy({name(v)})" if copy else (
+        name(v) if _fresh_array(v, thunks) else f"_asarray({name(v)})")
+        for v, copy in zip(fgraph.outputs, _output_needs_copy(fgraph), strict=True)]
+    results_text = f"{', '.join(results)}{',' if len(results) == 1 else ''}"
+    lines += rec.epilogue(results_text) if rec is not None else [f"    return ({results_text})"]
     program.source = "\n".join(lines) + "\n"
     exec(compile(program.source, f"<symc program {id(program):x}>", "exec"), namespace)
     program.fn = namespace["program"]

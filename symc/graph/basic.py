@@ -192,10 +192,15 @@ def ancestors(outputs: Iterable[Variable]) -> list[Variable]:
 
 
 def toposort(outputs: Iterable[Variable], stop_at: Iterable[Variable] = ()) -> list[Apply]:
-    """The ``Apply`` nodes that compute ``outputs``, inputs before users (iterative DFS)."""
+    """The ``Apply`` nodes that compute ``outputs``, inputs before users (iterative DFS).
+
+    ``ValueError`` when a node depends on its own result (a cycle, which only a broken rewrite
+    can make): without the check the walk would never end.
+    """
     done: set[int] = {v.id for v in stop_at}
     order: list[Apply] = []
     visited_nodes: set[int] = set()
+    on_path: set[int] = set()  # nodes whose inputs are being walked (the DFS's grey nodes)
     stack: list[tuple[Variable, bool]] = [(v, False) for v in reversed(list(outputs))]
     while stack:
         var, expanded = stack.pop()
@@ -204,6 +209,7 @@ def toposort(outputs: Iterable[Variable], stop_at: Iterable[Variable] = ()) -> l
             continue
         key = id(node)
         if expanded:
+            on_path.discard(key)
             if key not in visited_nodes:
                 visited_nodes.add(key)
                 order.append(node)
@@ -211,6 +217,9 @@ def toposort(outputs: Iterable[Variable], stop_at: Iterable[Variable] = ()) -> l
             continue
         if key in visited_nodes:
             continue
+        if key in on_path:
+            raise ValueError(f"the graph has a cycle: {node.op} depends on its own output {var!r}")
+        on_path.add(key)
         stack.append((var, True))
         stack.extend((i, False) for i in reversed(node.inputs) if i.owner is not None)
     return order

@@ -65,9 +65,23 @@ class FunctionGraph:
         self._order = None
 
     def _import_graph(self, var: Variable) -> None:
-        for node in toposort([var], stop_at=[v for v in self.clients if v.owner is None or
-                                             v.owner in self.apply_nodes]):
+        # Stop at the variables the graph already has: the cost is the size of the new part,
+        # not of the whole graph (rewrites call this once per replacement).
+        if var in self.clients and (var.owner is None or var.owner in self.apply_nodes):
+            return
+        known, stack, seen = [], [var], set()
+        while stack:
+            v = stack.pop()
+            if v in seen:
+                continue
+            seen.add(v)
+            if v in self.clients and (v.owner is None or v.owner in self.apply_nodes):
+                known.append(v)
+            elif v.owner is not None:
+                stack.extend(v.owner.inputs)
+        for node in toposort([var], stop_at=known):
             self._import_node(node)
+        self.clients.setdefault(var, [])
 
     def _prune(self, var: Variable) -> None:
         """Drop the nodes that no longer feed anything, starting from ``var``'s owner."""

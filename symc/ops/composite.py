@@ -33,13 +33,25 @@ class Composite(ScalarOp):
         self.in_dtypes = tuple(in_dtypes)
         self.instrs = tuple(instrs)
         self.out_refs = tuple(outputs)
+        self._props_key = None
+        self._hash = None
         super().__init__("Composite", len(self.in_dtypes), self.evaluate, fmt=None)
         self.nout = len(self.out_refs)
         self.grad = None
 
     @property
     def props(self) -> tuple:
-        return (self.in_dtypes, self.instrs, self.out_refs)
+        # Built once: big fused programs are hashed and compared often (merging). Constants are
+        # keyed by their bits, so ``0.0`` and ``-0.0`` differ and NaN equals itself.
+        if self._props_key is None:
+            instrs = tuple((i.op, tuple(_ref_key(a) for a in i.args), i.dtype) for i in self.instrs)
+            self._props_key = (self.in_dtypes, instrs, tuple(_ref_key(r) for r in self.out_refs))
+        return self._props_key
+
+    def __hash__(self):
+        if self._hash is None:
+            self._hash = hash((type(self), self.name, self.props))
+        return self._hash
 
     def ref_dtype(self, ref: tuple) -> str:
         """The dtype a ref stands for."""
@@ -81,26 +93,36 @@ class Composite(ScalarOp):
 
     # -- printing ---------------------------------------------------------------------------
 
-    def _format_ref(self, ref, cache: dict) -> str:
-        kind = ref[0]
-        if kind == "i":
-            return f"i{ref[1]}"
-        if kind == "c":
-            return format_scalar(np.asarray(ref[1], dtype=ref[2]))
-        k = ref[1]
-        if k not in cache:
-            instr = self.instrs[k]
-            cache[k] = instr.op.format([self._format_ref(a, cache) for a in instr.args])
-        return cache[k]
+    def _forms(self, limit: int | None = None) -> list[str] | None:
+        """Each output's printed form; None once any form grows past ``limit`` characters.
+
+        Built forward over the SSA program (no recursion, so deep programs print too).
+        """
+        forms: list[str] = []
+
+        def text(ref) -> str:
+            kind = ref[0]
+            if kind == "i":
+                return f"i{ref[1]}"
+            if kind == "c":
+                return format_scalar(np.asarray(ref[1], dtype=ref[2]))
+            return forms[ref[1]]
+
+        for instr in self.instrs:
+            form = instr.op.format([text(a) for a in instr.args])
+            if limit is not None and len(form) > limit:
+                return None
+            forms.append(form)
+        return [text(r) for r in self.out_refs]
 
     def full_form(self) -> str:
         """The whole program in Theano's notation, e.g. ``le((sqr(i0) + sqr(i1)), 1.0)``."""
-        cache: dict = {}
-        return ", ".join(self._format_ref(r, cache) for r in self.out_refs)
+        return ", ".join(self._forms())
 
     def label(self) -> str:
-        form = self.full_form()
-        if len(form) <= SHORT_NAME_LIMIT:
+        forms = self._forms(SHORT_NAME_LIMIT)
+        form = ", ".join(forms) if forms is not None else None
+        if form is not None and len(form) <= SHORT_NAME_LIMIT:
             return f"Composite{{{form}}}"
         names = list(dict.fromkeys(i.op.label() for i in self.instrs))
         return "Composite{" + ",".join(names) + "}"
@@ -110,6 +132,14 @@ class Composite(ScalarOp):
 
     def __repr__(self):
         return self.label()
+
+
+def _ref_key(ref: tuple) -> tuple:
+    """A hashable key of a ref, with a constant's value as its bits."""
+    if ref[0] != "c":
+        return ref
+    _, value, dtype, weak = ref
+    return ("c", np.asarray(value, dtype=dtype).tobytes(), dtype, weak)
 
 
 def composite_from_graph(inputs: Sequence[Variable], outputs: Sequence[Variable]) -> Composite:

@@ -87,11 +87,16 @@ class ScalarOp:
 
 
 class Cast(ScalarOp):
-    """Convert to ``dtype`` with NumPy's ``astype`` (unsafe casting, C semantics)."""
+    """Convert to ``dtype`` with NumPy's ``astype`` (unsafe casting, C semantics).
+
+    Only casts to a float dtype have a gradient; integer and bool results are piecewise constant.
+    """
 
     def __init__(self, dtype: str):
         self.dtype = canonical_dtype(dtype)
-        super().__init__("cast", 1, self._cast, fmt=f"cast{{{self.dtype}}}({{0}})")
+        # ``{{`` in the f-string leaves ``{{dtype}}`` in ``fmt``, which ``format`` prints as braces.
+        super().__init__("cast", 1, self._cast, fmt=f"cast{{{{{self.dtype}}}}}({{0}})",
+                         differentiable=self.dtype.startswith("float"))
 
     def _cast(self, x):
         return np.asarray(x).astype(self.dtype)

@@ -1,0 +1,334 @@
+"""The entry point of a node's kernel: a CPython builtin taking the ndarrays themselves.
+
+``PyObject *<name>_fast(PyObject *self, PyObject *const *args, Py_ssize_t nargs)`` is a
+``METH_FASTCALL`` builtin (see :mod:`pyfunction`): Python calls it as fast as any C function,
+about 40 ns, where a ctypes call costs 0.5 us. Its arguments are the node's input arrays and
+its freshly allocated outputs. ``<name>_call`` behind it reads each array's data pointer,
+shape, strides, flags and dtype straight from NumPy's structs (offsets in :mod:`arraylayout`),
+checks everything the kernel's memory accesses depend on before any element is touched,
+builds the context array on its stack and runs the chunk function over the whole range,
+with the GIL released when the loop is long enough for that to matter. It answers a Python
+int status:
+
+* ``0``: done;
+* ``1``: an operand is not an aligned, native-byte-order ndarray of the expected dtype and
+  ndim (a subclass, a NumPy scalar, a wrong dtype under ``trust_input``, ...), or the
+  argument count is wrong: the Python slow path normalizes the operands and calls again;
+* ``2``: the shapes do not broadcast (the slow path raises the error);
+* anything else: the status the kernel stored (e.g. a negative integer power).
+
+Why it is safe: an element address is ``data + sum(i_j * stride_j)`` with ``0 <= i_j < N_j``,
+where ``N`` is the broadcast shape; an operand's stride along ``j`` is its own when its
+length there is ``N_j`` and 0 when it is 1 (anything else is rejected), so no address leaves
+the operand's memory. The flat (contiguous) kernel runs only when every moving operand is
+C-contiguous with exactly the shape ``N``.
+"""
+
+from __future__ import annotations
+
+import llvmlite.ir as ir
+
+from symc.backends.llvm import arraylayout as L
+from symc.backends.llvm.emit_loops import ONE, ZERO, CtxLayout, Operand, counted_loop, slot
+from symc.backends.llvm.irtypes import I8, I32, I64, PTR, itemsize, kind, memory_type, store
+
+STATUS_OK, STATUS_LAYOUT, STATUS_SHAPE = 0, 1, 2
+#: Loops of at least this many elements run with the GIL released; for shorter ones the
+#: release and re-acquire would cost more than other threads could gain.
+GIL_RELEASE_ELEMENTS = 4096
+#: The kernels compare an operand's type with Python type objects (``ndarray``, NumPy's
+#: scalar types); their addresses differ between processes, so baking them into the IR would
+#: defeat the disk cache. Each becomes a module global ``symc_type_<key>`` that
+#: ``symc_module_init`` sets once after loading (see :func:`type_keys`).
+MODULE_INIT = "symc_module_init"
+_TYPE_PREFIX = "symc_type_"
+_CPYTHON = {
+    "PyLong_FromLong": ir.FunctionType(PTR, [I64]),
+    "PyEval_SaveThread": ir.FunctionType(PTR, []),
+    "PyEval_RestoreThread": ir.FunctionType(ir.VoidType(), [PTR]),
+}
+
+
+def _cpython(module: ir.Module, name: str) -> ir.Function:
+    """The declaration of the CPython API function ``name``."""
+    if name in module.globals:
+        return module.globals[name]
+    return ir.Function(module, _CPYTHON[name], name)
+
+
+def _type_object(b: ir.IRBuilder, key: str):
+    """Load the address of the type object ``key`` (``ndarray`` or a dtype name)."""
+    module = b.module
+    name = _TYPE_PREFIX + key
+    if name not in module.globals:
+        var = ir.GlobalVariable(module, PTR, name)
+        var.initializer = ir.Constant(PTR, None)
+        var.linkage = "internal"
+    return b.load(module.get_global(name), typ=PTR)
+
+
+def type_keys(module: ir.Module) -> list[str]:
+    """The type objects the module's kernels use, in ``symc_module_init``'s argument order."""
+    return sorted(name[len(_TYPE_PREFIX):] for name in module.globals
+                  if name.startswith(_TYPE_PREFIX))
+
+
+def emit_module_init(module: ir.Module) -> str:
+    """Define ``void symc_module_init(ptr...)``, storing one type address per :func:`type_keys`
+    entry; call it after every kernel is emitted."""
+    keys = type_keys(module)
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [PTR] * len(keys)), MODULE_INIT)
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    for key, arg in zip(keys, fn.args, strict=True):
+        b.store(arg, module.get_global(_TYPE_PREFIX + key))
+    b.ret_void()
+    return MODULE_INIT
+
+
+def _field(b, base, offset: int, ty):
+    return b.load(b.gep(base, [ir.Constant(I64, offset)], source_etype=I8), typ=ty)
+
+
+class _Entry:
+    """Builds one entry function; ``fail(status)`` blocks return that status."""
+
+    def __init__(self, module, name, operands: list[Operand], ndim: int):
+        self.operands, self.ndim = operands, ndim
+        self.fn = ir.Function(module, ir.FunctionType(I32, [PTR] * len(operands)), f"{name}_call")
+        self.fn.linkage = "internal"  # inlined into the builtin below
+        self.b = ir.IRBuilder(self.fn.append_basic_block("entry"))
+        self.layout = CtxLayout(len(operands), ndim)
+        self.ctx = self.b.alloca(I64, size=self.layout.size, name="ctx")
+        self.flags_slot = self.b.alloca(I32, name="flags")
+        self.data: list[ir.Value] = []  # each operand's data pointer
+        self._fails: dict[int, ir.Block] = {}
+
+    def require(self, condition, status: int) -> None:
+        """Continue only when ``condition`` holds; else return ``status``."""
+        if status not in self._fails:
+            block = self.fn.append_basic_block(f"fail{status}")
+            ir.IRBuilder(block).ret(ir.Constant(I32, status))
+            self._fails[status] = block
+        ok = self.b.append_basic_block("ok")
+        self.b.cbranch(condition, ok, self._fails[status])
+        self.b.position_at_end(ok)
+
+    def read_operand(self, k: int):
+        """Check operand ``k`` (see :func:`_operand_checker`), store its data pointer in the
+        context and return ``(flags, dims, strides)``."""
+        b, op, obj = self.b, self.operands[k], self.fn.args[k]
+        need = L.ALIGNED | (L.WRITEABLE | L.C_CONTIGUOUS if op.is_output else 0)
+        accepts_scalar = op.ndim == 0 and not op.is_output
+        scalar_type = _type_object(b, op.dtype) if accepts_scalar else ir.Constant(PTR, None)
+        data = b.call(_operand_checker(b.module), [
+            obj, ir.Constant(I32, op.ndim), ir.Constant(I8, ord(kind(op.dtype))),
+            ir.Constant(I64, itemsize(op.dtype)), ir.Constant(I32, need), scalar_type,
+            self.flags_slot])
+        self.require(b.icmp_unsigned("!=", data, ir.Constant(PTR, None)), STATUS_LAYOUT)
+        flags = b.load(self.flags_slot, typ=I32)
+        self.data.append(data)
+        # (llvmlite types the alloca as i64*, so the pointer is stored as an integer)
+        b.store(b.ptrtoint(data, I64), slot(b, self.ctx, self.layout.ptr(k)))
+        if op.ndim == 0:
+            return flags, [], []
+        dims_ptr, strides_ptr = _field(b, obj, L.DIMS, PTR), _field(b, obj, L.STRIDES, PTR)
+        dims = [b.load(b.gep(dims_ptr, [ir.Constant(I64, d)], source_etype=I64), typ=I64)
+                for d in range(op.ndim)]
+        strides = [b.load(b.gep(strides_ptr, [ir.Constant(I64, d)], source_etype=I64), typ=I64)
+                   for d in range(op.ndim)]
+        return flags, dims, strides
+
+
+_CHECKER = "symc_check_operand"
+
+
+def _operand_checker(module: ir.Module) -> ir.Function:
+    """``ptr symc_check_operand(obj, ndim, kind, elsize, need_flags, scalar_type, flags_out)``.
+
+    The data pointer of ``obj`` when it is an ndarray of ``ndim`` dimensions whose dtype has
+    kind ``kind``, item size ``elsize`` and native byte order, with the ``need_flags`` bits
+    set; or the address of the value when ``obj``'s type is ``scalar_type`` (a NumPy scalar;
+    null: not accepted). Null otherwise. The array's flags go to ``*flags_out``. One shared,
+    non-inlined function: each node's entry calls it per operand instead of repeating it.
+    """
+    if _CHECKER in module.globals:
+        return module.globals[_CHECKER]
+    fn = ir.Function(module, ir.FunctionType(PTR, [PTR, I32, I8, I64, I32, PTR, I32.as_pointer()]),
+                     _CHECKER)
+    fn.linkage = "internal"
+    fn.attributes.add("noinline")
+    obj, ndim, want_kind, elsize, need, scalar_type, flags_out = fn.args
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    null = ir.Constant(PTR, None)
+    ob_type = _field(b, obj, L.OB_TYPE, PTR)
+    with b.if_then(b.icmp_unsigned("==", ob_type, scalar_type), likely=False):
+        b.store(ir.Constant(I32, L.C_CONTIGUOUS | L.ALIGNED), flags_out)
+        b.ret(b.gep(obj, [ir.Constant(I64, L.SCALAR_VALUE)], source_etype=I8))
+    with b.if_then(b.icmp_unsigned("!=", ob_type, _type_object(b, "ndarray")), likely=False):
+        b.ret(null)
+    descr = _field(b, obj, L.DESCR, PTR)
+    flags = _field(b, obj, L.FLAGS, I32)
+    ok = b.icmp_signed("==", _field(b, obj, L.NDIM, I32), ndim)
+    for check in (b.icmp_unsigned("==", _field(b, descr, L.DESCR_KIND, I8), want_kind),
+                  b.icmp_unsigned("!=", _field(b, descr, L.DESCR_BYTEORDER, I8),
+                                  ir.Constant(I8, ord(">"))),
+                  b.icmp_signed("==", _field(b, descr, L.DESCR_ELSIZE, I64), elsize),
+                  b.icmp_unsigned("==", b.and_(flags, need), need)):
+        ok = b.and_(ok, check)
+    b.store(flags, flags_out)
+    b.ret(b.select(ok, _field(b, obj, L.DATA, PTR), null))
+    return fn
+
+
+def _broadcast_shape(e: _Entry, dims: list[list]) -> list:
+    """The iteration shape from the inputs' lengths; return 2 unless each is N_j or 1."""
+    b = e.b
+    inputs = [k for k, op in enumerate(e.operands) if not op.is_output]
+    source = inputs or [len(e.operands) - 1]
+    shape = []
+    for j in range(e.ndim):
+        n = ONE
+        for k in source:
+            d = dims[k][e.operands[k].dims[j]]
+            n = b.select(b.icmp_signed("!=", d, ONE), d, n)
+        shape.append(n)
+    ok = ir.Constant(ir.IntType(1), 1)
+    for k, op in enumerate(e.operands):
+        for j, d in enumerate(op.dims):
+            if d is None:
+                continue
+            length = dims[k][d]
+            if op.is_output:
+                good = b.icmp_signed("==", length, shape[j])
+            elif op.static_shape[d] == 1:
+                good = b.icmp_signed("==", length, ONE)
+            else:
+                good = b.or_(b.icmp_signed("==", length, shape[j]),
+                             b.icmp_signed("==", length, ONE))
+            ok = b.and_(ok, good)
+    e.require(ok, STATUS_SHAPE)
+    return shape
+
+
+def _store_context(e: _Entry, shape, dims, strides) -> None:
+    b, layout = e.b, e.layout
+    for j, n in enumerate(shape):
+        b.store(n, slot(b, e.ctx, layout.shape(j)))
+    for k, op in enumerate(e.operands):
+        for j, d in enumerate(op.dims):
+            if d is None:
+                stride = ZERO
+            elif op.is_output:
+                stride = strides[k][d]
+            else:  # a broadcast length-1 dimension does not move
+                stride = b.select(b.icmp_signed("==", dims[k][d], ONE), ZERO, strides[k][d])
+            b.store(stride, slot(b, e.ctx, layout.stride(k, j)))
+    b.store(ZERO, slot(b, e.ctx, layout.status))
+    b.store(ZERO, slot(b, e.ctx, layout.chunk_stride))
+
+
+def _product(b, values):
+    total = ONE
+    for v in values:
+        total = b.mul(total, v)
+    return total
+
+
+def _fill_output(e: _Entry, value: ir.Constant, dtype: str, count) -> None:
+    """Write the reduction's identity into every element of the (C-contiguous) output."""
+    b, base = e.b, e.data[-1]
+    if e.operands[-1].ndim == 0:  # a whole-array reduction: one element, no loop
+        store(b, value, base, dtype)
+        return
+
+    def body(b, i, _):
+        store(b, value, b.gep(base, [i], source_etype=memory_type(dtype)), dtype)
+        return []
+
+    counted_loop(b, ZERO, count, [], body, vectorize=False)
+
+
+def _contiguous(e: _Entry, flags, dims, shape, operands: list[int]):
+    """``i1``: each listed operand is C-contiguous with exactly the iteration shape."""
+    b = e.b
+    ok = ir.Constant(ir.IntType(1), 1)
+    for k in operands:
+        c = b.and_(flags[k], ir.Constant(I32, L.C_CONTIGUOUS))
+        ok = b.and_(ok, b.icmp_unsigned("!=", c, ir.Constant(I32, 0)))
+        for j, d in enumerate(e.operands[k].dims):
+            ok = b.and_(ok, b.icmp_signed("==", dims[k][d], shape[j]))
+    return ok
+
+
+def emit_entry(module: ir.Module, name: str, operands: list[Operand], ndim: int,
+               kernels: list[str], init: tuple | None = None) -> str:
+    """Emit ``<name>_call``; ``kernels`` is ``[strided]`` or ``[strided, contig]``; ``init`` is
+    ``(identity constant, dtype)`` for a reduction's output. Returns the function's name."""
+    e = _Entry(module, name, operands, ndim)
+    b = e.b
+    fields = [e.read_operand(k) for k in range(len(operands))]
+    flags = [f for f, _, _ in fields]
+    dims = [d for _, d, _ in fields]
+    shape = _broadcast_shape(e, dims)
+    _store_context(e, shape, dims, [s for _, _, s in fields])
+    if init is not None:
+        out = operands[-1]
+        _fill_output(e, init[0], init[1], _product(b, [shape[j] for j, d in enumerate(out.dims)
+                                                       if d is not None]))
+    total = _product(b, shape)
+    e.require(b.icmp_signed("!=", total, ZERO), STATUS_OK)
+    long_loop = b.icmp_signed(">=", total, ir.Constant(I64, GIL_RELEASE_ELEMENTS))
+    thread_state = _call_if(b, long_loop, "PyEval_SaveThread", [])
+    _run_kernels(e, [module.get_global(k) for k in kernels], flags, dims, shape, total,
+                 init is not None)
+    _call_if(b, long_loop, "PyEval_RestoreThread", [thread_state])
+    status = b.load(slot(b, e.ctx, e.layout.status), typ=I64)
+    b.ret(b.trunc(status, I32))
+    return e.fn.name
+
+
+def _call_if(b, condition, name: str, args):
+    """Call the CPython function ``name`` when ``condition`` holds; return its result (a null
+    pointer when not called) if it returns a pointer."""
+    before = b.block
+    fn = _cpython(b.module, name)
+    with b.if_then(condition, likely=False):
+        result = b.call(fn, args)
+        then = b.block
+    if fn.function_type.return_type != PTR:
+        return None
+    merged = b.phi(PTR)
+    merged.add_incoming(result, then)
+    merged.add_incoming(ir.Constant(PTR, None), before)
+    return merged
+
+
+def _run_kernels(e: _Entry, fns, flags, dims, shape, total, reduction: bool) -> None:
+    """Call the flat kernel when every moving operand is contiguous, else the strided one."""
+    b = e.b
+    args_strided = [e.ctx, ZERO, ZERO, shape[0] if e.ndim else ONE]
+    if len(fns) == 1:
+        b.call(fns[0], args_strided)
+        return
+    moving = [k for k, op in enumerate(e.operands)
+              if not op.scalar and not (op.is_output and reduction)]
+    with b.if_else(_contiguous(e, flags, dims, shape, moving)) as (flat, strided):
+        with flat:
+            b.call(fns[1], [e.ctx, ZERO, ZERO, total])
+        with strided:
+            b.call(fns[0], args_strided)
+
+
+def emit_builtin(module: ir.Module, name: str, n_operands: int) -> str:
+    """Emit ``PyObject *<name>_fast(self, args, nargs)`` around ``<name>_call``."""
+    fn = ir.Function(module, ir.FunctionType(PTR, [PTR, PTR, I64]), f"{name}_fast")
+    _, args, nargs = fn.args
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    from_long = _cpython(module, "PyLong_FromLong")
+    with b.if_then(b.icmp_signed("!=", nargs, ir.Constant(I64, n_operands)), likely=False):
+        b.ret(b.call(from_long, [ir.Constant(I64, STATUS_LAYOUT)]))
+    objects = [b.load(b.gep(args, [ir.Constant(I64, k)], source_etype=PTR), typ=PTR)
+               for k in range(n_operands)]
+    status = b.call(module.get_global(f"{name}_call"), objects)
+    b.ret(b.call(from_long, [b.sext(status, I64)]))
+    return fn.name
