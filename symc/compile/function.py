@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import time
 import warnings
 from collections.abc import Sequence
@@ -111,6 +112,11 @@ def _check_graph_roots(inputs, outputs, on_unused_input: str) -> list[SharedVari
 class Function:
     """A compiled function: call it with values for its inputs."""
 
+    # ``f(...)`` runs ``f._call``: the specialized entry (symc.compile.entry), else the general
+    # path. A property over attrgetter is resolved in C, so no Python frame stands between the
+    # caller and the entry (a ``def __call__`` forwarding to it costs ~0.1 µs per call).
+    __call__ = property(operator.attrgetter("_call"), doc="Call the function on input values.")
+
     def __init__(self, inputs, outputs, updates=None, givens=None, profile=None, name=None,
                  mode=None, trust_input=False, on_unused_input="raise"):
         start = time.perf_counter()
@@ -133,14 +139,16 @@ class Function:
         self.program = link(self.fgraph, self.mode.backend, self.profile)
         self._fn = self.program.fn
         self._checkers = [make_checker(v, input_label(v, k)) for k, v in enumerate(self.inputs)]
-        self._entry = make_entry(self)  # the specialized call path (None: __call__ does it all)
+        self._entry = make_entry(self)  # the specialized call path (None: call_general)
+        self._call = self._entry if self._entry is not None else self.call_general
         self.compile_time = {"rewrite": phases, "link": time.perf_counter() - link_start,
                              "total": time.perf_counter() - start}
         if self.profile is not None:
             self.profile.record_compile(self.compile_time)
             self.__class__ = _ProfiledFunction
 
-    def __call__(self, *args):
+    def call_general(self, *args):
+        """The call path for every case: checks, shared variables, updates, messages."""
         entry = self._entry
         if entry is not None and len(args) == len(self.inputs):
             return entry(*args)
@@ -167,17 +175,22 @@ class Function:
 
     def _explain(self, exc: Exception) -> Exception:
         """``exc`` restated with the failing node, its input shapes and the user's line."""
-        tb, code = exc.__traceback__, self._fn.__code__
-        while tb is not None and tb.tb_frame.f_code is not code:
+        # The program runs as itself or inlined in the entry, its lines shifted by an offset.
+        offsets = {self._fn.__code__: 0}
+        if self._entry is not None:
+            offsets[self._entry.__code__] = self._entry.line_offset
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_frame.f_code not in offsets:
             tb = tb.tb_next
         if tb is None:
             return exc
-        node = self.program.line_node.get(tb.tb_lineno)
+        line = tb.tb_lineno - offsets[tb.tb_frame.f_code]
+        node = self.program.line_node.get(line)
         if node is None:
             return exc
         local = tb.tb_frame.f_locals
         shapes = []
-        for arg in self.program.line_args[tb.tb_lineno]:
+        for arg in self.program.line_args[line]:
             value = local.get(arg, self._fn.__globals__.get(arg))
             shapes.append(str(np.shape(value)) if value is not None else "?")
         msg = (f"{node.op} failed on inputs of shapes {', '.join(shapes)}: {str(exc).strip()}. "
@@ -200,7 +213,7 @@ class _ProfiledFunction(Function):
     """
 
     def __call__(self, *args):
-        return self.profile.call(Function.__call__, self, args)
+        return self.profile.call(Function.call_general, self, args)
 
 
 def _make_profiler(profile, fn: Function):

@@ -27,6 +27,10 @@ Replacement = Sequence[Variable | None] | dict[Variable, Variable] | None
 RuleFn = Callable[[FunctionGraph, Apply], Replacement]
 
 
+class RewriteWarning(UserWarning):
+    """Rewriting stopped early (rules that keep undoing each other)."""
+
+
 @dataclass(frozen=True)
 class NodeRule:
     """A local rewrite: ``fn`` tried on nodes whose key is in ``tracks`` (all when empty)."""
@@ -146,7 +150,7 @@ class Equilibrium:
         queue: deque[Apply] = deque(fgraph.toposort())
         queued = set(queue)
         # A guard against rules that undo each other: far more steps than any sane run needs.
-        budget = 50 * len(queue) + 10_000
+        budget = 20 * len(queue) + 1_000
         while queue:
             node = queue.popleft()
             queued.discard(node)
@@ -155,7 +159,7 @@ class Equilibrium:
             stats.visits += 1
             if stats.visits > budget:
                 warnings.warn("rewriting stopped before a fixed point: rules keep undoing each "
-                              "other", RuntimeWarning, stacklevel=2)
+                              "other", RewriteWarning, stacklevel=2)
                 break
             for rule in self._rules_for(node):
                 touched = self._try(fgraph, node, rule, stats)

@@ -4,8 +4,9 @@ Every rule keeps the output dtype and broadcast shape and the NumPy backend's va
 ``x*0`` is never ``0`` (NaN and inf exist), float chains are never reassociated (that can
 overflow), and a rule that would change a dtype does not fire: ``x + 0`` with a weak ``0`` keeps
 ``x``'s dtype and is dropped, ``int8_x + np.int64(0)`` is int64 and stays. One liberty, as in
-every optimizing compiler with "no signed zeros": ``x + 0.0 -> x`` keeps a ``-0.0`` input as
-``-0.0`` where NumPy gives ``+0.0`` (the two compare equal).
+optimizing compilers' "no signed zeros" mode: the sign of a zero result may differ (``x + 0.0
+-> x`` keeps a ``-0.0`` input as ``-0.0`` where NumPy gives ``+0.0``; ``maximum(-0.0, 0.0)``
+depends on the operand order). The two zeros compare equal.
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ import numpy as np
 
 from symc.graph.basic import Apply, Constant, Variable
 from symc.graph.rewrite import RuleBook, type_fits
-from symc.graph.types import TensorType
 from symc.ops.elemwise import Elemwise
 
 #: Every local rule of the passes, tagged with its phases (see ``pipeline.py``).
@@ -60,12 +59,6 @@ def is_power_of_two(value) -> bool:
         return False
     mantissa, _ = np.frexp(value)
     return abs(float(mantissa)) == 0.5
-
-
-def constant_like(value, like: Constant) -> Constant:
-    """A constant of ``value`` with ``like``'s dtype, weakness and static shape."""
-    data = np.asarray(value, dtype=like.dtype).reshape(like.data.shape)
-    return Constant(TensorType(like.dtype, data.shape), data, weak=like.weak)
 
 
 def fits(new: Variable, old: Variable) -> bool:

@@ -81,6 +81,23 @@ def log_sigmoid(fgraph: FunctionGraph, node: Apply):
     return _checked(elemwise("neg", elemwise("softplus", x)), node)
 
 
+def _shifted_by_max(x: Variable) -> bool:
+    """True when ``x`` is ``a - m`` with ``m`` (broadcast, guarded) the max of ``a``: the
+    shape of ``log_sum_exp``'s own result."""
+    sub = owner_of(x, "sub")
+    if sub is None:
+        return False
+    m = sub.inputs[1]
+    if m.owner is not None and isinstance(m.owner.op, DimShuffle):
+        m = m.owner.inputs[0]
+    guard = owner_of(m, "switch")
+    if guard is not None:
+        m = guard.inputs[1]
+    node = m.owner
+    return (node is not None and isinstance(node.op, Reduce) and node.op.fold == "maximum"
+            and node.inputs[0] is sub.inputs[0])
+
+
 def _sum_of_exp(var: Variable):
     """``(sum node, x, dimshuffle op or None)`` when ``var`` is ``sum(exp(x))`` (maybe
     reshaped by a DimShuffle, as ``keepdims`` does)."""
@@ -93,8 +110,8 @@ def _sum_of_exp(var: Variable):
     if node.op.pre is not None or not node.op.axis:
         return None
     exp = owner_of(node.inputs[0], "exp")
-    if exp is None:
-        return None
+    if exp is None or _shifted_by_max(exp.inputs[0]):
+        return None  # already stable: our own output must not match again
     x = exp.inputs[0]
     if not is_float(x.dtype) or {x.dtype, exp.out.dtype, node.out.dtype} != {x.dtype}:
         return None
