@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import sys
@@ -15,12 +16,17 @@ _SYMC_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _ids = itertools.count()
 
 
+@functools.lru_cache(maxsize=1024)
+def _inside_symc(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(_SYMC_DIR + os.sep)
+
+
 def user_site() -> tuple[str, int] | None:
     """The ``(filename, line)`` of the innermost frame outside the symc package."""
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not os.path.abspath(filename).startswith(_SYMC_DIR + os.sep):
+        if not _inside_symc(filename):
             return filename, frame.f_lineno
         frame = frame.f_back
     return None

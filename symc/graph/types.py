@@ -13,8 +13,24 @@ INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "u
 FLOAT_DTYPES = ("float16", "float32", "float64")
 
 
+_CANONICAL: dict = {}
+
+
 def canonical_dtype(dtype) -> str:
     """Return the dtype's name, or raise ``TypeError`` for one symc does not support."""
+    try:
+        return _CANONICAL[dtype]  # graph building asks this for every new variable
+    except (KeyError, TypeError):
+        pass
+    name = _canonical_dtype(dtype)
+    try:
+        _CANONICAL[dtype] = name
+    except TypeError:  # an unhashable dtype-like
+        pass
+    return name
+
+
+def _canonical_dtype(dtype) -> str:
     try:
         name = np.dtype(dtype).name
     except TypeError as exc:
