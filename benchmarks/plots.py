@@ -75,7 +75,16 @@ PLOTS = {"pi": per_element_plot, "heavy": per_element_plot, "threads": thread_pl
 
 
 def write_plots(workloads: dict, out: Path) -> list[Path]:
-    """Every plot whose workload has results; the paths written."""
+    """Every plot whose workload has results; the paths written.
+
+    matplotlib comes with the ``bench`` extra only: without it the tables are still written
+    and the plots are skipped with a note, so a NumPy-only install can run the benchmarks.
+    """
+    try:
+        _pyplot()
+    except ImportError as exc:
+        print(f"plots skipped: {exc} (pip install '.[bench]' for plots)")
+        return []
     written = []
     for name, make in PLOTS.items():
         if name in workloads:
