@@ -4,12 +4,20 @@ Each measurement is a new ``python`` process (``sys.executable``): it imports th
 builds pi (``function()``, ``jit``...) and makes the first call, timing each step. "Cold"
 points the library's disk cache at an empty temporary directory; "warm" runs again with
 the same directory, so whatever the first process stored can be reused.
+
+The children run with Python's bytecode cache on, as on users' machines: an environment that
+sets ``PYTHONDONTWRITEBYTECODE`` (this project's does) would otherwise make every child
+recompile every ``.py`` file it imports, ~45 ms for symc alone, which no user pays. One
+untimed cold + warm pair per peer fills the ``__pycache__`` folders (and the OS file cache)
+before the timed runs. The host is shared, so each cell reports the best and the median of
+several processes, with the load average seen when they ran.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,8 +45,9 @@ t0 = time.perf_counter()
 """
 _EPILOGUE = """
 t3 = time.perf_counter()
+detail = describe() if "describe" in globals() else ""
 print("BENCH_RESULT " + json.dumps({"import": t1 - t0, "build": t2 - t1,
-      "first_call": t3 - t2, "value": float(value), "detail": globals().get("detail", "")}))
+      "first_call": t3 - t2, "value": float(value), "detail": detail}))
 """
 _BODIES = {
     "symc": """import symc
@@ -46,14 +55,20 @@ t1 = time.perf_counter()
 x, y = symc.vector("x"), symc.vector("y")
 f = symc.function([x, y], 4 * (x**2 + y**2 <= 1).sum() / x.shape[0])
 t2 = time.perf_counter()
-value = f(a, b)""",
+value = f(a, b)
+def describe():  # after the timing: what the JIT did (a warm run must do no LLVM work)
+    from symc.backends.llvm import jit
+    s = jit.stats
+    return (f"IR builds {s['ir_builds']}, LLVM codegen {s['codegen']}, "
+            f"signature hits {s['signature_hits']}")""",
     "pytensor": """import pytensor, pytensor.tensor as pt
 t1 = time.perf_counter()
 x, y = pt.dvector("x"), pt.dvector("y")
 f = pytensor.function([x, y], 4 * (x**2 + y**2 <= 1).sum() / x.shape[0])
 t2 = time.perf_counter()
 value = f(a, b)
-detail = "linker: " + type(f.maker.linker).__name__""",
+def describe():
+    return "linker: " + type(f.maker.linker).__name__""",
     "numba": """import numba
 t1 = time.perf_counter()
 @numba.njit(cache=True)
@@ -85,8 +100,10 @@ class CompilePeer:
     env: dict = field(default_factory=dict)  # values may contain {cache}
 
     def environment(self, cache: str) -> dict:
-        """``os.environ`` plus this peer's cache settings, appended to any user flags."""
+        """``os.environ`` plus this peer's cache settings, appended to any user flags, with
+        Python's bytecode cache on (see the module docstring)."""
         env = dict(os.environ)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         for key, value in self.env.items():
             value = value.format(cache=cache)
             env[key] = f"{env[key]},{value}" if key.endswith("FLAGS") and env.get(key) else value
@@ -129,14 +146,16 @@ def run_child(peer: CompilePeer, cache: str, timeout: float) -> dict:
 
 
 def measure(peer: CompilePeer, expected: float, runs: int, timeout: float) -> dict:
-    """Best of ``runs`` cold runs (each in a new empty cache) and of ``runs`` warm runs."""
+    """Best and median of ``runs`` cold runs (each in a new empty cache) and of ``runs`` warm
+    runs, after one untimed pair that fills the bytecode and file caches."""
     record: dict = {"peer": peer.name, "library": peer.library}
     try:
         import_library(peer.library)
     except PeerMissing as exc:
         return {**record, "status": "missing", "reason": str(exc)}
-    cold, warm = [], []
-    for _ in range(runs):
+    cold, warm, loads = [], [], []
+    for _ in range(runs + 1):
+        loads.append(os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"))
         with tempfile.TemporaryDirectory(prefix="symc-bench-cache-") as cache:
             cold.append(run_child(peer, cache, timeout))
             warm.append(run_child(peer, cache, timeout))
@@ -150,31 +169,53 @@ def measure(peer: CompilePeer, expected: float, runs: int, timeout: float) -> di
                 "status": "wrong answer",
                 "reason": f"pi = {result['value']!r}, NumPy says {expected!r}: {wrong}",
             }
-    best = lambda results: min(results, key=lambda r: r["build"] + r["first_call"])  # noqa: E731
+    cold, warm = cold[1:], warm[1:]  # the first pair only warmed the caches
     return {
         **record,
         "status": "ok",
         "reason": "",
         "runs": runs,
-        "cold": best(cold),
-        "warm": best(warm),
+        "load_average": [min(loads), max(loads)],
+        "cold": best_run(cold),
+        "warm": best_run(warm),
+        "cold_median": median_total(cold),
+        "warm_median": median_total(warm),
     }
+
+
+def total(result: dict) -> float:
+    """What the workload measures: ``function()`` (or ``jit``) plus the first call."""
+    return result["build"] + result["first_call"]
+
+
+def best_run(results: list[dict]) -> dict:
+    """The run with the smallest build + first call."""
+    return min(results, key=total)
+
+
+def median_total(results: list[dict]) -> float:
+    """The median build + first call."""
+    return statistics.median(total(r) for r in results)
 
 
 def run(settings: Settings) -> dict:
     """Measure every peer cold and warm."""
-    runs = 1 if settings.quick else 3
+    runs = 3 if settings.quick else 7
     timeout = 120.0 if settings.quick else 600.0
     expected = float(pi.make_case(N, seed=SEED).expected)
     records = []
     for peer in PEERS:
         if settings.peers and peer.library not in settings.peers:
             continue
-        settings.log(f"  {peer.name}: {runs} cold + {runs} warm process(es)")
+        settings.log(f"  {peer.name}: {runs + 1} cold + {runs + 1} warm processes")
         records.append(measure(peer, expected, runs, timeout))
     notes = [
-        f"N = {N:,}; each cell is the best of {runs} fresh process(es); the answer is"
-        " checked as in `pi` (rtol=1e-12).",
+        f"N = {N:,}; each cell is the best (median) of {runs} fresh processes, after one"
+        " untimed pair that fills the bytecode and file caches; the answer is checked as in"
+        " `pi` (rtol=1e-12). load: the 1-minute load average over the runs (2 cores shared).",
+        "children run with Python's bytecode cache on, as users' machines do (this"
+        " environment sets PYTHONDONTWRITEBYTECODE, which would add ~45 ms of recompiling"
+        " symc's sources to every process).",
         "build: function()/jit construction; 1st call includes any lazy JIT compile;"
         " process: the whole child's wall time, interpreter start-up included.",
         "caches: symc `SYMC_FLAGS=cache_dir=<tmp>`; PyTensor `PYTENSOR_FLAGS=compiledir=<tmp>`"
@@ -184,36 +225,49 @@ def run(settings: Settings) -> dict:
     return {"name": NAME, "title": TITLE, "records": records, "notes": notes}
 
 
+def _cell(best: float, median: float | None) -> str:
+    if median is None:  # a result saved before medians were recorded
+        return format_seconds(best)
+    return f"{format_seconds(best)} ({format_seconds(median)})"
+
+
+def _details(cold: str, warm: str) -> str:
+    return cold if cold == warm else f"cold: {cold}; warm: {warm}"
+
+
 def tables(result: dict) -> list[Table]:
     """One row per peer: import, cold and warm build + first call, process wall times."""
     rows = []
     for r in result["records"]:
         if r["status"] != "ok":
-            rows.append([r["peer"]] + ["—"] * 6 + [f"{r['status']}: {r['reason']}"])
+            rows.append([r["peer"]] + ["—"] * 7 + [f"{r['status']}: {r['reason']}"])
             continue
         cold, warm = r["cold"], r["warm"]
-        cold_total, warm_total = (c["build"] + c["first_call"] for c in (cold, warm))
-        status = f"ok ({cold['detail']})" if cold.get("detail") else "ok"
+        cold_total, warm_total = total(cold), total(warm)
+        details = _details(cold.get("detail", ""), warm.get("detail", ""))
+        loads = r.get("load_average")
         rows.append(
             [
                 r["peer"],
                 format_seconds(cold["import"]),
-                format_seconds(cold_total),
-                format_seconds(warm_total),
+                _cell(cold_total, r.get("cold_median")),
+                _cell(warm_total, r.get("warm_median")),
                 format_ratio(cold_total / warm_total),
                 format_seconds(cold["wall"]),
                 format_seconds(warm["wall"]),
-                status,
+                f"{loads[0]:.1f}–{loads[1]:.1f}" if loads else "—",
+                f"ok ({details})" if details else "ok",
             ]
         )
     columns = [
         "peer",
         "import",
-        "cold build+1st call",
-        "warm build+1st call",
+        "cold build+1st call: best (median)",
+        "warm build+1st call: best (median)",
         "cold/warm",
         "cold process",
         "warm process",
+        "load",
         "status",
     ]
     return [Table(result["title"], columns, rows, list(result.get("notes", [])))]

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from benchmarks.array_peers import SYMC_NODES_NOTE, array_peers
+from benchmarks.array_peers import SYMC_NODES_NOTE, array_peers, symc_peer
 from benchmarks.comparison import Case, close_to, compare, comparison_table
 from benchmarks.peers import Peer, import_library, select_peers
 from benchmarks.settings import Settings
@@ -23,6 +23,8 @@ FULL_SIZES = [100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000]
 CHECK = close_to(rtol=1e-9, atol=1e-12)
 TYPES = [(1, "float64"), (1, "float64")]
 NUMEXPR_FORMULA = "exp(-x**2/2)*sin(y)+log1p(abs(x*y))"
+#: Stores a config setting without validating it (see :func:`one_thread`).
+set_setting = object.__setattr__
 
 
 def expression(m, x, y):
@@ -50,6 +52,32 @@ def build_numba(parallel: bool):
     return heavy
 
 
+def one_thread(peer: Peer) -> Peer:
+    """``peer`` (a symc peer) run with ``symc.config.num_threads = 1`` around each call.
+
+    Issue 5's single-thread targets compare against single-threaded peers (numba njit,
+    NumPy). The setting is stored without ``Config``'s validation (a known-good value):
+    validating twice per call costs ~0.8 us, which would distort the small sizes.
+    """
+
+    def build():
+        config = import_library("symc").config
+        fn = peer.build()
+
+        def call(*args):
+            threads = config.num_threads
+            set_setting(config, "num_threads", 1)
+            try:
+                return fn(*args)
+            finally:
+                set_setting(config, "num_threads", threads)
+
+        call.program = getattr(fn, "program", None)  # for the node count in the report
+        return call
+
+    return Peer(f"{peer.name} 1 thread", peer.library, build, describe=peer.describe)
+
+
 def peers() -> list[Peer]:
     """Every peer of this workload, in table order."""
     numpy, pytensor, jax, symc = array_peers(expression, TYPES)
@@ -60,6 +88,7 @@ def peers() -> list[Peer]:
         Peer("numba parallel", "numba", lambda: build_numba(True)),
         pytensor,
         jax,
+        one_thread(symc_peer(expression, TYPES)),
         symc,
     ]
 
@@ -81,8 +110,9 @@ def run(settings: Settings, peer_list: list[Peer] | None = None) -> dict:
         "check: np.allclose against NumPy with rtol=1e-9, atol=1e-12 (maths libraries"
         " differ by a few ulps).",
         "inputs: x uniform in [-3, 3], y uniform in [-pi, pi].",
-        "numexpr and numba parallel use their default thread counts; numba loops call libm"
-        " (`fastmath=False`).",
+        "numexpr, numba parallel and symc use their default thread counts (all cores);"
+        " numba loops call libm (`fastmath=False`); `symc 1 thread` sets"
+        " `symc.config.num_threads = 1` around each call.",
         "jax: inputs `device_put` once per size, outside the timing; `block_until_ready`.",
     ]
     return {"name": NAME, "title": TITLE, "sizes": sizes, "records": records, "notes": notes}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.array_peers import SYMC_NODES_NOTE, array_peers
+from benchmarks.array_peers import SYMC_NODES_NOTE, array_peers, symc_peer
 from benchmarks.comparison import Case, close_to, compare, comparison_table
+from benchmarks.heavy import one_thread
 from benchmarks.peers import Peer, import_library, select_peers
 from benchmarks.settings import Settings
 
@@ -63,6 +64,7 @@ def peers() -> list[Peer]:
         Peer("numba parallel", "numba", lambda: build_numba(True)),
         pytensor,
         jax,
+        one_thread(symc_peer(expression, TYPES)),
         symc,
     ]
 
@@ -84,7 +86,8 @@ def run(settings: Settings, peer_list: list[Peer] | None = None) -> dict:
         "check: np.allclose against NumPy with rtol=1e-12, atol=0 (the hit count is exact).",
         "numexpr: `evaluate('x*x + y*y <= 1')` then `np.count_nonzero` (numexpr's own"
         " `sum(where(...))` is single-threaded and was 1.4-3.7x slower).",
-        "numba: `njit` loop with `prange`; parallel uses all of numba's threads.",
+        "numba: `njit` loop with `prange`; parallel uses all of numba's threads; symc uses"
+        " `symc.config.num_threads` (all cores), `symc 1 thread` one.",
         "jax: inputs `device_put` once per size, outside the timing; `block_until_ready`.",
     ]
     return {"name": NAME, "title": TITLE, "sizes": sizes, "records": records, "notes": notes}

@@ -19,6 +19,15 @@ from symc.tensor import __all__ as _tensor_all
 
 __version__ = "0.1.0"
 
+if config.backend == "llvm":
+    # FAST_RUN compiles with LLVM: load libllvmlite (~30 ms of dynamic linking) with symc, as
+    # NumPy loads its own extension modules, rather than in the user's first function(). The
+    # LLVM backend itself stays unimported until something is compiled with it.
+    try:
+        import llvmlite.binding  # noqa: F401
+    except ImportError:  # the backend says what is missing when it is first used
+        pass
+
 __all__ = [
     "FAST_COMPILE", "FAST_RUN", "Constant", "Function", "MissingInputError", "Mode",
     "SharedVariable", "TensorType", "UnusedInputError", "Variable", "config", "constant",

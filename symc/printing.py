@@ -115,7 +115,8 @@ def _reduce_text(op, args: list[str]) -> str:
 
 
 def pprint(var: Variable) -> str:
-    """``var`` as one line of infix notation, e.g. ``sum(le((sqr(x) + sqr(y)), 1.0), axis=(0,))``."""
+    """``var`` as one line of infix notation, e.g. ``sum(le((sqr(x) + sqr(y)), 1.0), axis=(0,))``.
+    """
     memo: dict[Variable, str] = {}
 
     def text(v: Variable) -> str:

@@ -147,6 +147,21 @@ class Function:
             self.profile.record_compile(self.compile_time)
             self.__class__ = _ProfiledFunction
 
+    @property
+    def __signature__(self):
+        """``(x, y, /)``: the inputs, for ``inspect`` and IDEs (``__call__`` is a property)."""
+        import inspect
+
+        names, seen = [], set()
+        for k, var in enumerate(self.inputs):
+            name = var.name if var.name and var.name.isidentifier() else f"i{k}"
+            while name in seen:
+                name = f"_{name}"
+            names.append(name)
+            seen.add(name)
+        return inspect.Signature([inspect.Parameter(n, inspect.Parameter.POSITIONAL_ONLY)
+                                  for n in names])
+
     def call_general(self, *args):
         """The call path for every case: checks, shared variables, updates, messages."""
         entry = self._entry
@@ -177,7 +192,7 @@ class Function:
         """``exc`` restated with the failing node, its input shapes and the user's line."""
         # The program runs as itself or inlined in the entry, its lines shifted by an offset.
         offsets = {self._fn.__code__: 0}
-        if self._entry is not None:
+        if self._entry is not None and self._entry.line_offset is not None:
             offsets[self._entry.__code__] = self._entry.line_offset
         tb = exc.__traceback__
         while tb is not None and tb.tb_frame.f_code not in offsets:

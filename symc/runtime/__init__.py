@@ -18,6 +18,12 @@ given split gives the same bits whatever thread ran which chunk.
 
       parallel_for(fn, ctx, n, reduction_chunks(n), num_threads=plan_chunks(n, ns))
 
+Compiled LLVM kernels do all of this without Python (:mod:`symc.runtime.dispatch`): their
+entry points read ``config.num_threads`` and call the runtime's native
+``symc_parallel_run`` (:mod:`symc.runtime.dispatch_ir`), which plans with the same rules,
+checks what splitting has really bought that kernel, and runs the loop on the pool.
+``dispatch.forced_split()`` makes every compiled loop split, for tests.
+
 The pool (:mod:`symc.runtime.pool_ir`) is native code made with llvmlite: no Python runs on
 dispatch. It is created on first parallel use with ``config.num_threads - 1`` workers (the
 caller is the last worker), is re-created lazily in a forked child, sleeps on a futex when

@@ -9,10 +9,12 @@ What a split costs depends on whether the pool's workers are awake:
 
 Both are measured once per process and thread count, as the time until *every* thread has
 started a chunk of a job (a barrier of do-nothing chunks), minus the same call run inline
-(:func:`dispatch_cost`). A loop is cut into ``k`` chunks only when its estimated work is at
-least :data:`SPLIT_MARGIN` times ``k`` costs of the workers' current state, so each thread's
-share is worth several dispatches even when the loop scales poorly (memory-bound loops gain
-well under 2x from 2 threads).
+(:func:`dispatch_cost`): the smallest of several samples, after a warm-up, since on a
+shared machine anything else measures the other programs' load of the moment (costs that
+still look loaded are measured again later, see ``symc.runtime.dispatch``). A loop is cut
+into ``k`` chunks only when its estimated work is at least :data:`SPLIT_MARGIN` times ``k``
+costs of the workers' current state, so each thread's share is worth several dispatches
+even when the loop scales poorly (memory-bound loops gain well under 2x from 2 threads).
 
 The answer of :func:`plan_chunks` depends on timing. That is harmless for elementwise loops
 (any split gives the same bits) but not for reductions, whose per-chunk partials depend on
@@ -26,12 +28,13 @@ them without a job (:meth:`NativePool.wake`, one syscall, paid only by loops tha
 beside it) and ask them to spin for twice the loop's time (at most 2 ms): the next such loop
 then finds them awake. So a stream of medium loops goes parallel from its second loop on,
 while an isolated one never waits for a late worker. The extra spinning happens only while
-loops keep coming; an idle pool sleeps.
+loops keep coming; an idle pool sleeps. (Compiled entry points apply the same rules in
+machine code, with wake-ups rate-limited, and also check that their splits really gain:
+``symc.backends.llvm.emit_parallel``.)
 """
 
 from __future__ import annotations
 
-import statistics
 import threading
 import time
 from dataclasses import dataclass
@@ -47,6 +50,7 @@ __all__ = [
     "DispatchCosts",
     "dispatch_cost",
     "dispatch_costs",
+    "forget_costs",
     "plan_chunks",
     "reduction_chunks",
 ]
@@ -56,16 +60,17 @@ SPLIT_MARGIN = 4.0
 #: A reduction chunk gets at least this many elements (fewer partials for small loops).
 MIN_REDUCTION_CHUNK = 4096
 #: Below this much work no pool could pay off; plan_chunks answers 1 without measuring.
-_NEVER_SPLIT_SECONDS = 2e-6
+NEVER_SPLIT_SECONDS = 2e-6
 _FLOOR_SECONDS = 0.5e-6  # keeps thresholds sane if a quiet machine times near zero
 #: The longest extra spin a wake-up asks of the workers (only while loops keep coming).
-_MAX_WAKE_SPIN_SECONDS = 2e-3
+MAX_WAKE_SPIN_SECONDS = 2e-3
 _IDLE_SECONDS = 1e-3  # well past the workers' spin window, so they are asleep
-_ASLEEP_SAMPLES = 11
-_AWAKE_SAMPLES = 31
+_ASLEEP_SAMPLES = 9
+_AWAKE_SAMPLES = 21
 # A thread waits this long at most for the others to arrive: on a loaded machine a worker may
 # not run for milliseconds, and the measurement (at most ~0.1 s) should not wait for it.
 _BARRIER_SECONDS = 2e-3
+_WARM_UP_SECONDS = 20e-3
 
 
 @dataclass(frozen=True)
@@ -115,17 +120,37 @@ def _timed_wake(threads: int) -> float:
     return time.perf_counter() - start
 
 
-def _median(sample, count: int) -> float:
-    return statistics.median(sample() for _ in range(count))
+def _typical(sample, count: int) -> float:
+    """The smallest of ``count`` samples: what a dispatch costs when the cores are there.
+
+    The machine may be shared: a median measures the other programs' load at that moment,
+    which says little about the calls to come, and a process measures only once. Compiled
+    entries do not trust the optimistic answer blindly: they time their own split and
+    inline runs and stop splitting loops that do not gain
+    (``symc.backends.llvm.emit_parallel.SplitHistory``).
+    """
+    return min(sample() for _ in range(count))
+
+
+def _warm_up(threads: int) -> None:
+    """Run barrier jobs until the workers join quickly, for at most :data:`_WARM_UP_SECONDS`.
+
+    Freshly started workers (and, in a VM, vCPUs that were idle) take milliseconds to join
+    their first jobs; timing those would say the pool never pays.
+    """
+    deadline = time.perf_counter() + _WARM_UP_SECONDS
+    quick = 0
+    while quick < 3 and time.perf_counter() < deadline:
+        quick = quick + 1 if _timed_job(threads, False, True) < 100e-6 else 0
 
 
 def _measure(threads: int) -> DispatchCosts:
-    _timed_job(threads, idle=False, barrier=True)  # create the pool and start its workers
-    inline_idle = _median(lambda: _timed_job(1, True, True), _ASLEEP_SAMPLES)
-    asleep = _median(lambda: _timed_job(threads, True, True), _ASLEEP_SAMPLES) - inline_idle
-    wake = _median(lambda: _timed_wake(threads), _ASLEEP_SAMPLES)
-    inline = _median(lambda: _timed_job(1, False, True), _AWAKE_SAMPLES)
-    awake = _median(lambda: _timed_job(threads, False, True), _AWAKE_SAMPLES) - inline
+    _warm_up(threads)  # also creates the pool and starts its workers
+    inline_idle = _typical(lambda: _timed_job(1, True, True), _ASLEEP_SAMPLES)
+    asleep = _typical(lambda: _timed_job(threads, True, True), _ASLEEP_SAMPLES) - inline_idle
+    wake = _typical(lambda: _timed_wake(threads), _ASLEEP_SAMPLES)
+    inline = _typical(lambda: _timed_job(1, False, True), _AWAKE_SAMPLES)
+    awake = _typical(lambda: _timed_job(threads, False, True), _AWAKE_SAMPLES) - inline
     awake = max(awake, _FLOOR_SECONDS)
     return DispatchCosts(awake=awake, asleep=max(asleep, awake), wake=max(wake, _FLOOR_SECONDS))
 
@@ -151,6 +176,13 @@ def dispatch_costs(num_threads: int | None = None) -> DispatchCosts | None:
             except _PoolBusy:
                 _retry_after[threads] = time.monotonic() + _RETRY_SECONDS
     return costs
+
+
+def forget_costs(num_threads: int) -> None:
+    """Drop the measured costs of ``num_threads``: the next :func:`dispatch_costs` measures."""
+    with _measure_lock:
+        _measured.pop(int(num_threads), None)
+        _retry_after.pop(int(num_threads), None)
 
 
 def dispatch_cost(num_threads: int | None = None, *, asleep: bool = True) -> float:
@@ -180,7 +212,7 @@ def plan_chunks(n: int, ns_per_element: float) -> int:
         )
     threads = min(config.num_threads, int(n))
     work = n * ns_per_element * 1e-9
-    if threads <= 1 or work < _NEVER_SPLIT_SECONDS:
+    if threads <= 1 or work < NEVER_SPLIT_SECONDS:
         return 1
     costs = dispatch_costs(config.num_threads)
     pool = current_pool()
@@ -191,7 +223,7 @@ def plan_chunks(n: int, ns_per_element: float) -> int:
     chunks = min(threads, int(work / (SPLIT_MARGIN * costs.asleep)))
     if chunks < 2 and work >= 2 * SPLIT_MARGIN * max(costs.awake, costs.wake):
         # Keep them awake through this loop, so that a next one like it finds them spinning.
-        pool.wake(min(2 * work, _MAX_WAKE_SPIN_SECONDS))
+        pool.wake(min(2 * work, MAX_WAKE_SPIN_SECONDS))
     return max(1, chunks)
 
 

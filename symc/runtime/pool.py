@@ -48,6 +48,7 @@ _RUN_INLINE = ctypes.CFUNCTYPE(
     None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64
 )
 _PAUSE_LOOP = ctypes.CFUNCTYPE(None, ctypes.c_int64)
+_CYCLE_COUNTER = ctypes.CFUNCTYPE(ctypes.c_int64)
 _POOL_WAKE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64)
 #: The chunk-function ABI as a ctypes type, for Python callables.
 CHUNK_FUNCTION = ctypes.CFUNCTYPE(
@@ -77,6 +78,8 @@ class NativeCode:
         self.noop_chunk = code.noop_chunk
         self.barrier_chunk = code.barrier_chunk
         self.spin_count = _calibrate_spin(_PAUSE_LOOP(code.pause_loop))
+        self.cycle_counter = _CYCLE_COUNTER(code.cycle_counter)
+        self.cycles_per_second = _calibrate_cycles(self.cycle_counter)
 
 
 def _calibrate_spin(pause_loop) -> int:
@@ -88,6 +91,13 @@ def _calibrate_spin(pause_loop) -> int:
         pause_loop(count)
         best = min(best, time.perf_counter() - start)
     return max(16, int(count * SPIN_SECONDS / max(best, 1e-9)))
+
+
+def _calibrate_cycles(counter) -> float:
+    """How fast the cycle counter (``rdtsc``) runs, over ~2 ms."""
+    start_time, start = time.perf_counter(), counter()
+    time.sleep(2e-3)
+    return max(1.0, (counter() - start) / max(time.perf_counter() - start_time, 1e-6))
 
 
 class NativePool:

@@ -37,6 +37,8 @@ from dataclasses import dataclass
 import llvmlite.binding as llvm
 import llvmlite.ir as ir
 
+from symc.runtime.dispatch_ir import emit_parallel_reduce, emit_parallel_run
+
 __all__ = ["FIELDS", "POOL_BYTES", "PoolCode", "build_pool_module", "compile_pool_code"]
 
 I8 = ir.IntType(8)
@@ -380,6 +382,7 @@ class _PoolEmitter:
         self._wait_done(pool, k)
         self._store(pool, "busy", _i32(0), "release")
         b.ret(_i32(1))
+        self.pool_run = self.fn
 
     def emit_pool_wake(self):
         """``pool_wake(pool, extra)``: wake sleeping workers without a job.
@@ -397,6 +400,7 @@ class _PoolEmitter:
         self.b.branch(end)
         self._at(end)
         self.b.ret_void()
+        self.pool_wake = self.fn
 
     def emit_barrier_chunk(self):
         """``barrier_chunk(ctx)``: a chunk that waits until all chunks have started.
@@ -422,9 +426,13 @@ class _PoolEmitter:
         b.ret_void()
 
     def emit_utilities(self):
-        """``noop_chunk`` (to time dispatch) and ``pause_loop(count)`` (to calibrate spins)."""
+        """``noop_chunk`` (to time dispatch), ``pause_loop(count)`` (to calibrate spins) and
+        ``cycle_counter()`` (the counter compiled entries time themselves with)."""
         self._begin("symc_noop_chunk", VOID, [PTR, I64, I64, I64])
         self.b.ret_void()
+        self._begin("symc_cycle_counter", I64, [])
+        counter = ir.Function(self.module, ir.FunctionType(I64, []), "llvm.readcyclecounter")
+        self.b.ret(self.b.call(counter, []))
         (count,) = self._begin("symc_pause_loop", VOID, [I64])
         spins = self._counter("spins")
         loop, end = self._blocks("loop", "end")
@@ -447,6 +455,9 @@ def build_pool_module(machine: str | None = None) -> ir.Module:
     emitter.emit_pool_wake()
     emitter.emit_barrier_chunk()
     emitter.emit_utilities()
+    run = emit_parallel_run(emitter.module, emitter.pool_run, emitter.pool_wake,
+                            emitter.run_inline, FIELDS["sleepers"][0])
+    emit_parallel_reduce(emitter.module, run)
     return emitter.module
 
 
@@ -462,12 +473,15 @@ class PoolCode:
     barrier_chunk: int
     noop_chunk: int
     pause_loop: int
+    cycle_counter: int
+    parallel_run: int
+    parallel_reduce: int
 
 
 def _bind_libc_symbols():
-    """Tell the JIT where ``syscall`` and ``sched_yield`` live: in this process's libc."""
+    """Tell the JIT where the libc functions the pool calls live: in this process's libc."""
     libc = ctypes.CDLL(None)
-    for name in ("syscall", "sched_yield"):
+    for name in ("syscall", "sched_yield", "malloc", "free"):
         llvm.add_symbol(name, ctypes.cast(getattr(libc, name), ctypes.c_void_p).value)
 
 
@@ -494,4 +508,7 @@ def compile_pool_code() -> PoolCode:
         barrier_chunk=address("symc_barrier_chunk"),
         noop_chunk=address("symc_noop_chunk"),
         pause_loop=address("symc_pause_loop"),
+        cycle_counter=address("symc_cycle_counter"),
+        parallel_run=address("symc_parallel_run"),
+        parallel_reduce=address("symc_parallel_reduce"),
     )

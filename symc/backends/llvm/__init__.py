@@ -5,6 +5,8 @@
 cached in memory and on disk), and returns a thunk per lowered node; the linker runs the
 other nodes on the NumPy backend. The pieces, in the order a node goes through them:
 
+* :mod:`signature` -- the nodes' structural signature: when a record of an earlier compile
+  of the same nodes exists, its object code is loaded and none of the steps below run;
 * :mod:`lowering` -- node -> operands, loop body and call plan;
 * :mod:`emit_scalar` (one emitter per scalar op), :mod:`emit_cast`, :mod:`mathcall`;
 * :mod:`emit_loops` / :mod:`emit_reduce` -- chunk functions with the runtime's ABI
@@ -14,6 +16,9 @@ other nodes on the NumPy backend. The pieces, in the order a node goes through t
 * :mod:`objcheck` -- refuses object code calling symbols the process lacks;
 * :mod:`callpath` -- the Python thunk: output allocation and one builtin call.
 
+The IR-building modules (and ``llvmlite.ir``) are imported only when IR is built: a function
+whose signature is on record never loads them.
+
 Every kernel's chunk functions (``k<i>_strided``, ``k<i>_contig``) keep the runtime's ABI and
 are exported, so a thread pool can split them; for now the entry point runs one chunk.
 """
@@ -21,17 +26,20 @@ are exported, so a thread pool can split them; for now the entry point runs one 
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
-import llvmlite.ir as ir
-
+from symc.backends.llvm import jit
 from symc.backends.llvm.arraylayout import layout_ok
 from symc.backends.llvm.callpath import make_thunk
-from symc.backends.llvm.emit_entry import MODULE_INIT, emit_module_init, type_keys
-from symc.backends.llvm.irtypes import NotLowerable
-from symc.backends.llvm.lowering import NodeKernel, plan_node
 from symc.backends.llvm.objcheck import unresolved_symbols
 from symc.backends.llvm.pyfunction import builtin_function, initialize_module
+from symc.backends.llvm.signature import ModuleRecord, load_record, signature_text, store_record
 from symc.config import config
+
+if TYPE_CHECKING:
+    import llvmlite.ir as ir
+
+    from symc.backends.llvm.lowering import NodeKernel
 
 NAME = "llvm"
 #: The backend's tag in profiles and in ``Program.tags``.
@@ -42,6 +50,9 @@ __all__ = ["NAME", "TAG", "build_module", "make_thunks", "plan_nodes"]
 
 def plan_nodes(nodes, fastmath: tuple | None = None) -> list[NodeKernel]:
     """The kernels of the nodes this backend lowers (with ``config.fastmath`` by default)."""
+    from symc.backends.llvm.irtypes import NotLowerable
+    from symc.backends.llvm.lowering import plan_node
+
     if fastmath is None:
         fastmath = tuple(config.fastmath.split())
     plans = []
@@ -57,6 +68,11 @@ def plan_nodes(nodes, fastmath: tuple | None = None) -> list[NodeKernel]:
 
 def build_module(plans: list[NodeKernel]) -> tuple[ir.Module, list[NodeKernel]]:
     """One module holding every plan's kernels; plans whose emission fails are dropped."""
+    import llvmlite.ir as ir
+
+    from symc.backends.llvm.emit_entry import emit_module_init
+    from symc.backends.llvm.irtypes import NotLowerable
+
     plans = list(plans)
     while True:
         module = ir.Module(name="symc_kernels")
@@ -78,28 +94,58 @@ def make_thunks(fgraph, nodes) -> dict:
     """Thunks for the nodes this backend lowers; the others are left out (NumPy runs them)."""
     if not layout_ok():
         return {}
-    plans = plan_nodes(nodes)
-    if not plans:
-        return {}
-    module, plans = build_module(plans)
-    if not plans:
-        return {}
-    from symc.backends.llvm.jit import CompileError, compile_ir
+    nodes = list(nodes)
+    text = signature_text(nodes)
+    key = jit.ir_key(text) if text is not None else None
+    if key is not None:
+        record = load_record(key, nodes)
+        library = jit.cached_library(record.key, record.symbols()) if record else None
+        if library is not None:
+            jit.stats["signature_hits"] += 1
+            return _thunks(library, record, nodes)
+        jit.stats["signature_misses"] += 1
+    return _compile_thunks(nodes, key)
 
-    try:
-        library = compile_ir(str(module), [MODULE_INIT] + [p.entry for p in plans])
-    except CompileError as exc:
-        warnings.warn(f"symc LLVM backend: module rejected, NumPy runs every node: {exc}",
-                      RuntimeWarning, stacklevel=2)
+
+def _compile_thunks(nodes: list, signature_key: str | None) -> dict:
+    """Build the module's IR, compile it (or find its object code by the IR's hash), and
+    record the result under ``signature_key`` for the next compile of the same nodes."""
+    from symc.backends.llvm.emit_entry import MODULE_INIT, type_keys
+
+    planned = plan_nodes(nodes)
+    if not planned:
         return {}
+    module, plans = build_module(planned)
+    if not plans:
+        return {}
+    jit.stats["ir_builds"] += 1
+    try:
+        library = jit.compile_ir(str(module), [MODULE_INIT] + [p.entry for p in plans])
+    except jit.CompileError as exc:
+        warnings.warn(f"symc LLVM backend: module rejected, NumPy runs every node: {exc}",
+                      RuntimeWarning, stacklevel=3)
+        return {}
+    position = {node: k for k, node in enumerate(nodes)}
+    record = ModuleRecord(library.key, MODULE_INIT, type_keys(module),
+                          [(position[p.node], p.entry, p.call_plan) for p in plans])
+    thunks = _thunks(library, record, nodes)
+    # A plan dropped during emission is an emitter bug (warned above): not worth remembering,
+    # the next compile should try again (and warn again).
+    if thunks and signature_key is not None and len(plans) == len(planned):
+        store_record(signature_key, record)
+    return thunks
+
+
+def _thunks(library: jit.Library, record: ModuleRecord, nodes: list) -> dict:
+    """Initialize the loaded module and wrap each entry point in its node's thunk."""
     missing = unresolved_symbols(library.object_code)
     if missing:
         warnings.warn(f"symc LLVM backend: the kernels need {missing}, which this process "
-                      "lacks; NumPy runs every node", RuntimeWarning, stacklevel=2)
+                      "lacks; NumPy runs every node", RuntimeWarning, stacklevel=3)
         return {}
-    initialize_module(library, MODULE_INIT, type_keys(module))
+    initialize_module(library, record.init, record.type_keys)
     thunks = {}
-    for plan in plans:
-        call = builtin_function(library, plan.entry, plan.call_plan.label)
-        thunks[plan.node] = make_thunk(plan.call_plan, call)
+    for index, entry, plan in record.kernels:
+        call = builtin_function(library, entry, plan.label)
+        thunks[nodes[index]] = make_thunk(plan, call)
     return thunks

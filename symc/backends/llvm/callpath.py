@@ -4,7 +4,10 @@ A thunk is generated Python source, specialized to its node: it derives the outp
 from the inputs' ``.shape`` (skipping inputs that are statically one element), allocates the
 outputs with ``np.empty`` and hands inputs and outputs to the node's entry point, a CPython
 builtin compiled in LLVM (:mod:`emit_entry`, :mod:`pyfunction`), which validates them and
-runs the kernel (releasing the GIL for long loops). Anything unusual -- a subclass instead of
+runs the kernel (releasing the GIL for long loops, splitting it on the thread pool when that
+pays). When the entry ran a large loop inline because the pool did not exist yet, it says so
+(``STATUS_PREPARE``) and the thunk has :func:`symc.runtime.dispatch.prepare` create it, once,
+after the work is done. Anything unusual -- a subclass instead of
 an ndarray, an unaligned or byte-swapped array, shapes that do not broadcast, a wrong dtype
 under ``trust_input`` -- makes the entry point refuse with a status code, and the generic
 :class:`SlowPath` takes over: it normalizes the operands and calls again, or raises an error
@@ -20,8 +23,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from symc.backends.llvm.emit_entry import STATUS_LAYOUT, STATUS_SHAPE
+from symc.backends.llvm.emit_entry import (
+    STATUS_LAYOUT,
+    STATUS_NO_MEMORY,
+    STATUS_PREPARE,
+    STATUS_RETRY,
+    STATUS_SHAPE,
+)
 from symc.backends.llvm.emit_scalar import NEGATIVE_POWER_MESSAGE, STATUS_NEGATIVE_POWER
+from symc.runtime.dispatch import prepare
 
 
 @dataclass
@@ -103,15 +113,33 @@ class SlowPath:
         shape = broadcast_shape(plan.label, arrays) if arrays else plan.static_shape
         outs = [np.empty(s, dtype=dt) for s, dt in
                 zip(self.output_shapes(shape), plan.out_dtypes, strict=True)]
-        status = self.call(*arrays, *outs)
+        status = finish_call(self.call, self.call(*arrays, *outs), *arrays, *outs)
         if status == 0:
             return outs[0] if len(outs) == 1 else tuple(outs)
+        if status == STATUS_NO_MEMORY:
+            raise MemoryError(f"{plan.label}: no memory for the reduction's per-chunk partials")
         if status == STATUS_NEGATIVE_POWER:
             raise ValueError(NEGATIVE_POWER_MESSAGE)
         if status == STATUS_SHAPE:
             raise _shape_mismatch(plan.label, [a.shape for a in arrays])
         what = "layout" if status == STATUS_LAYOUT else f"status {status}"
         raise RuntimeError(f"{plan.label}: the kernel refused its operands ({what})")
+
+
+def finish_call(call, status: int, *operands) -> int:
+    """The status of an entry call once the runtime's requests are served.
+
+    ``STATUS_PREPARE``: the work is done, the runtime should create its pool or measure it
+    (0). ``STATUS_RETRY``: a large reduction needs the runtime first: prepare, call again.
+    Anything else is returned for the slow path to explain.
+    """
+    if status == STATUS_RETRY:
+        prepare()
+        status = call(*operands)
+    if status == STATUS_PREPARE:
+        prepare()
+        return 0
+    return status
 
 
 def _shape_lines(plan: CallPlan, names: list[str]) -> list[str]:
@@ -145,11 +173,13 @@ def make_thunk(plan: CallPlan, call):
     body += ["    " + line for line in _shape_lines(plan, arrays) + _output_lines(plan)]
     body += ["except (AttributeError, IndexError, TypeError):",
              f"    return _slow({', '.join(params)})",
-             f"if _call({', '.join(arrays + outs)}):",
+             f"st = _call({', '.join(arrays + outs)})",
+             f"if st and _finish(_call, st, {', '.join(arrays + outs)}):",
              f"    return _slow({', '.join(params)})",
              f"return {outs[0] if len(outs) == 1 else '(' + ', '.join(outs) + ')'}"]
     source = f"def thunk({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
     namespace = {"_empty": np.empty, "_call": call, "_slow": SlowPath(plan, call),
+                 "_finish": finish_call,
                  "_broadcast": broadcast_shape, "_label": plan.label,
                  "_empty_error": empty_reduction_error, "_fold": plan.empty_raises}
     namespace.update({f"_d{k}": np.dtype(dt) for k, dt in enumerate(plan.out_dtypes)})

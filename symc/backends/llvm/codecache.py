@@ -15,11 +15,14 @@ atomic rename, a bit flip, a foreign file) is deleted and reported as a miss, ne
 handing corrupt machine code to the JIT would crash the process. Writes go to a temporary
 file in the same directory and are renamed into place, so readers see either no entry or a
 whole one, even with several processes writing the same entry at once.
+
+:data:`signature_cache` keeps, the same way (``<config.cache_dir>/llvm-signatures/<key>.sig``,
+framed with its own magic so neither kind is ever read as the other), the records that map
+a function's structural signature to the key of its object code (see :mod:`signature`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import struct
 import threading
@@ -31,7 +34,17 @@ import llvmlite.binding as llvm
 import symc
 from symc.config import config
 
-__all__ = ["CodeCache", "cache_key", "code_cache", "decode_entry", "encode_entry"]
+try:  # CPython's own SHA-256 (3.12+, then 3.11): hashlib would first load OpenSSL's
+    from _sha2 import sha256  # libcrypto, ~3 ms of a warm compile, to hash a few kilobytes
+except ImportError:
+    try:
+        from _sha256 import sha256
+    except ImportError:
+        from hashlib import sha256
+
+__all__ = [
+    "CodeCache", "cache_key", "code_cache", "decode_entry", "encode_entry", "signature_cache",
+]
 
 #: Bumped whenever the entry layout or the meaning of the payload changes.
 FORMAT_VERSION = 1
@@ -56,7 +69,7 @@ def cache_key(ir_text: str, cpu_name: str, cpu_features: str, options: str = "")
         f"features={cpu_features}",
         f"options={options}",
     )
-    digest = hashlib.sha256()
+    digest = sha256()
     # Length-prefixing each part keeps ("ab", "c") and ("a", "bc") from colliding.
     for part in (*parts, ir_text):
         data = part.encode("utf-8")
@@ -65,44 +78,48 @@ def cache_key(ir_text: str, cpu_name: str, cpu_features: str, options: str = "")
     return digest.hexdigest()
 
 
-def encode_entry(payload: bytes) -> bytes:
+def encode_entry(payload: bytes, magic: bytes = _MAGIC) -> bytes:
     """Return ``payload`` framed with the entry header (magic, version, length, checksum)."""
-    header = _HEADER.pack(_MAGIC, FORMAT_VERSION, len(payload), hashlib.sha256(payload).digest())
+    header = _HEADER.pack(magic, FORMAT_VERSION, len(payload), sha256(payload).digest())
     return header + payload
 
 
-def decode_entry(data: bytes) -> bytes | None:
-    """Return the payload of an encoded entry, or ``None`` when it is not a whole, valid one."""
+def decode_entry(data: bytes, magic: bytes = _MAGIC) -> bytes | None:
+    """Return the payload of an encoded entry, or ``None`` when it is not a whole, valid one
+    (or was framed with another ``magic``: an object file is never read as a signature)."""
     if len(data) < _HEADER.size:
         return None
-    magic, version, length, checksum = _HEADER.unpack_from(data)
-    if magic != _MAGIC or version != FORMAT_VERSION or length != len(data) - _HEADER.size:
+    found, version, length, checksum = _HEADER.unpack_from(data)
+    if found != magic or version != FORMAT_VERSION or length != len(data) - _HEADER.size:
         return None
     payload = data[_HEADER.size :]
-    if hashlib.sha256(payload).digest() != checksum:
+    if sha256(payload).digest() != checksum:
         return None
     return payload
 
 
 class CodeCache:
-    """Object code by key: a process-wide dict in front of files under ``config.cache_dir``.
+    """Entries by key: a process-wide dict in front of files under ``config.cache_dir``.
 
-    The directory is read from ``config.cache_dir`` at every call, so
-    ``symc.config.change(cache_dir=...)`` redirects it for a block.
+    ``subdir``, ``suffix`` and ``magic`` say where the files go and how they are framed: object
+    code by default, or the signature map (:data:`signature_cache`). The directory is read
+    from ``config.cache_dir`` at every call, so ``symc.config.change(cache_dir=...)``
+    redirects it for a block.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, subdir: str = _SUBDIR, suffix: str = _SUFFIX, magic: bytes = _MAGIC):
+        self.subdir, self.suffix, self.magic = subdir, suffix, magic
         self._memory: dict[str, bytes] = {}
         self._lock = threading.Lock()
         self._warned_dirs: set[str] = set()
 
     def directory(self) -> str:
         """Return the folder holding the entries for the current ``config.cache_dir``."""
-        return os.path.join(os.path.expanduser(config.cache_dir), _SUBDIR)
+        return os.path.join(os.path.expanduser(config.cache_dir), self.subdir)
 
     def path(self, key: str) -> str:
         """Return the file that holds (or would hold) the entry for ``key``."""
-        return os.path.join(self.directory(), key + _SUFFIX)
+        return os.path.join(self.directory(), key + self.suffix)
 
     def get(self, key: str) -> tuple[bytes, str] | None:
         """Return ``(object_code, "memory" | "disk")`` for ``key``, or ``None`` on a miss.
@@ -141,7 +158,7 @@ class CodeCache:
                 data = f.read()
         except OSError:
             return None
-        payload = decode_entry(data)
+        payload = decode_entry(data, self.magic)
         if payload is None:
             # Never hand a damaged object file to the JIT; drop it so the rebuild replaces it.
             try:
@@ -157,8 +174,8 @@ class CodeCache:
         tmp = os.path.join(directory, f".{key}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
         try:
             with open(tmp, "wb") as f:
-                f.write(encode_entry(payload))
-            os.replace(tmp, os.path.join(directory, key + _SUFFIX))
+                f.write(encode_entry(payload, self.magic))
+            os.replace(tmp, os.path.join(directory, key + self.suffix))
         except BaseException:
             try:
                 os.unlink(tmp)
@@ -182,3 +199,6 @@ class CodeCache:
 
 #: The process-wide cache used by :func:`symc.backends.llvm.jit.compile_ir`.
 code_cache = CodeCache()
+#: Structural signature of a function's lowered nodes -> what ``make_thunks`` needs to use the
+#: object code of :data:`code_cache` without building IR (see :mod:`signature`).
+signature_cache = CodeCache("llvm-signatures", ".sig", b"SYMCSIG\x00")

@@ -6,15 +6,21 @@ about 40 ns, where a ctypes call costs 0.5 us. Its arguments are the node's inpu
 its freshly allocated outputs. ``<name>_call`` behind it reads each array's data pointer,
 shape, strides, flags and dtype straight from NumPy's structs (offsets in :mod:`arraylayout`),
 checks everything the kernel's memory accesses depend on before any element is touched,
-builds the context array on its stack and runs the chunk function over the whole range,
-with the GIL released when the loop is long enough for that to matter. It answers a Python
-int status:
+builds the context array on its stack and runs the chunk function over the whole range --
+split across the runtime's thread pool when the loop's estimated work pays for it
+(:mod:`emit_parallel`) -- with the GIL released when the loop is long enough for that to
+matter. It answers a Python int status:
 
 * ``0``: done;
 * ``1``: an operand is not an aligned, native-byte-order ndarray of the expected dtype and
   ndim (a subclass, a NumPy scalar, a wrong dtype under ``trust_input``, ...), or the
   argument count is wrong: the Python slow path normalizes the operands and calls again;
 * ``2``: the shapes do not broadcast (the slow path raises the error);
+* ``5``: a reduction's per-chunk partials could not be allocated (MemoryError);
+* :data:`STATUS_PREPARE` (64): done, and the runtime should create its pool or measure its
+  costs (the thunk calls :func:`symc.runtime.dispatch.prepare`);
+* :data:`STATUS_RETRY` (65): not done -- a large reduction needs the runtime first (the
+  thunk prepares it and calls again);
 * anything else: the status the kernel stored (e.g. a negative integer power).
 
 Why it is safe: an element address is ``data + sum(i_j * stride_j)`` with ``0 <= i_j < N_j``,
@@ -26,13 +32,46 @@ C-contiguous with exactly the shape ``N``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import llvmlite.ir as ir
 
 from symc.backends.llvm import arraylayout as L
 from symc.backends.llvm.emit_loops import ONE, ZERO, CtxLayout, Operand, counted_loop, slot
-from symc.backends.llvm.irtypes import I8, I32, I64, PTR, itemsize, kind, memory_type, store
+from symc.backends.llvm.emit_parallel import (
+    NEEDS_RUNTIME,
+    NO_MEMORY,
+    WANT_PREPARE,
+    config_threads,
+    dispatch_loop,
+    dispatch_reduction,
+    emit_combine,
+    reduction_chunks,
+    split_history,
+)
+from symc.backends.llvm.irtypes import (
+    CHUNK_FN_TYPE,
+    F64,
+    I8,
+    I32,
+    I64,
+    PTR,
+    declare,
+    itemsize,
+    kind,
+    memory_type,
+    store,
+)
+from symc.runtime import dispatch
 
 STATUS_OK, STATUS_LAYOUT, STATUS_SHAPE = 0, 1, 2
+#: The reduction's partial outputs could not be allocated (the thunk raises MemoryError).
+STATUS_NO_MEMORY = 5
+#: Done; Python should prepare the runtime's pool for the next large calls.
+STATUS_PREPARE = dispatch.STATUS_PREPARE
+#: Not done: a large reduction needs the runtime first; prepare it and call again.
+STATUS_RETRY = dispatch.STATUS_RETRY
 #: Loops of at least this many elements run with the GIL released; for shorter ones the
 #: release and re-acquire would cost more than other threads could gain.
 GIL_RELEASE_ELEMENTS = 4096
@@ -51,9 +90,7 @@ _CPYTHON = {
 
 def _cpython(module: ir.Module, name: str) -> ir.Function:
     """The declaration of the CPython API function ``name``."""
-    if name in module.globals:
-        return module.globals[name]
-    return ir.Function(module, _CPYTHON[name], name)
+    return declare(module, name, _CPYTHON[name])
 
 
 def _type_object(b: ir.IRBuilder, key: str):
@@ -260,10 +297,26 @@ def _contiguous(e: _Entry, flags, dims, shape, operands: list[int]):
     return ok
 
 
+@dataclass(frozen=True)
+class Reduction:
+    """What the entry of a reduction needs: the fold's identity and the fold itself.
+
+    ``fold(b, acc, value)`` emits the fold of two register values of ``dtype``; ``bits`` is
+    the identity's bit pattern in memory (for the runtime, which fills partials with it).
+    """
+
+    identity: ir.Constant
+    dtype: str
+    fold: Callable
+    bits: int
+
+
 def emit_entry(module: ir.Module, name: str, operands: list[Operand], ndim: int,
-               kernels: list[str], init: tuple | None = None) -> str:
-    """Emit ``<name>_call``; ``kernels`` is ``[strided]`` or ``[strided, contig]``; ``init`` is
-    ``(identity constant, dtype)`` for a reduction's output. Returns the function's name."""
+               kernels: list[str], ns_per_element: float,
+               reduction: Reduction | None = None) -> str:
+    """Emit ``<name>_call``; ``kernels`` is ``[strided]`` or ``[strided, contig]``;
+    ``ns_per_element`` is the kernel's estimated single-thread cost (see
+    :mod:`kernel_cost`); ``reduction`` is given for a reduction. Returns the function's name."""
     e = _Entry(module, name, operands, ndim)
     b = e.b
     fields = [e.read_operand(k) for k in range(len(operands))]
@@ -271,20 +324,29 @@ def emit_entry(module: ir.Module, name: str, operands: list[Operand], ndim: int,
     dims = [d for _, d, _ in fields]
     shape = _broadcast_shape(e, dims)
     _store_context(e, shape, dims, [s for _, _, s in fields])
-    if init is not None:
+    out_count = None
+    if reduction is not None:
         out = operands[-1]
-        _fill_output(e, init[0], init[1], _product(b, [shape[j] for j, d in enumerate(out.dims)
-                                                       if d is not None]))
+        out_count = _product(b, [shape[j] for j, d in enumerate(out.dims) if d is not None])
+        _fill_output(e, reduction.identity, reduction.dtype, out_count)
     total = _product(b, shape)
     e.require(b.icmp_signed("!=", total, ZERO), STATUS_OK)
-    long_loop = b.icmp_signed(">=", total, ir.Constant(I64, GIL_RELEASE_ELEMENTS))
-    thread_state = _call_if(b, long_loop, "PyEval_SaveThread", [])
-    _run_kernels(e, [module.get_global(k) for k in kernels], flags, dims, shape, total,
-                 init is not None)
-    _call_if(b, long_loop, "PyEval_RestoreThread", [thread_state])
-    status = b.load(slot(b, e.ctx, e.layout.status), typ=I64)
-    b.ret(b.trunc(status, I32))
+    fn, n = _choose_kernel(e, [module.get_global(k) for k in kernels], flags, dims, shape, total,
+                           reduction is not None)
+    flags = _run(e, fn, n, total, ns_per_element, reduction, out_count)
+    if _shares_outputs(e, reduction):  # only reductions with partials raise these flags
+        e.require(_no_flag(b, flags, NEEDS_RUNTIME), STATUS_RETRY)
+        e.require(_no_flag(b, flags, NO_MEMORY), STATUS_NO_MEMORY)
+    status = b.trunc(b.load(slot(b, e.ctx, e.layout.status), typ=I64), I32)
+    ok = b.icmp_signed("==", status, ir.Constant(I32, STATUS_OK))
+    prepare = b.and_(ok, b.not_(_no_flag(b, flags, WANT_PREPARE)))
+    b.ret(b.select(prepare, ir.Constant(I32, STATUS_PREPARE), status))
     return e.fn.name
+
+
+def _no_flag(b, flags, flag: int):
+    """i1: ``flag`` is not set in the i32 ``flags``."""
+    return b.icmp_unsigned("==", b.and_(flags, ir.Constant(I32, flag)), ir.Constant(I32, 0))
 
 
 def _call_if(b, condition, name: str, args):
@@ -303,20 +365,74 @@ def _call_if(b, condition, name: str, args):
     return merged
 
 
-def _run_kernels(e: _Entry, fns, flags, dims, shape, total, reduction: bool) -> None:
-    """Call the flat kernel when every moving operand is contiguous, else the strided one."""
+def _choose_kernel(e: _Entry, fns, flags, dims, shape, total, reduction: bool):
+    """``(chunk function, range)``: the flat kernel over ``[0, total)`` when every moving
+    operand is contiguous, else the strided one over dimension 0."""
     b = e.b
-    args_strided = [e.ctx, ZERO, ZERO, shape[0] if e.ndim else ONE]
+    strided_range = shape[0] if e.ndim else ONE
     if len(fns) == 1:
-        b.call(fns[0], args_strided)
-        return
+        return fns[0], strided_range
     moving = [k for k, op in enumerate(e.operands)
               if not op.scalar and not (op.is_output and reduction)]
-    with b.if_else(_contiguous(e, flags, dims, shape, moving)) as (flat, strided):
-        with flat:
-            b.call(fns[1], [e.ctx, ZERO, ZERO, total])
-        with strided:
-            b.call(fns[0], args_strided)
+    flat = _contiguous(e, flags, dims, shape, moving)
+    return b.select(flat, fns[1], fns[0]), b.select(flat, total, strided_range)
+
+
+def _shares_outputs(e: _Entry, reduction: Reduction | None) -> bool:
+    """True when chunks of the split range fold into the same output elements (the output
+    does not move along dimension 0, or the flat kernel runs): they need partials."""
+    return reduction is not None and (e.ndim == 0 or e.operands[-1].dims[0] is None)
+
+
+def _run(e: _Entry, fn, n, total, ns_per_element: float, reduction, out_count):
+    """Run the chunks, the GIL released for long loops: directly on one thread, else through
+    the runtime (:mod:`emit_parallel`), which decides and runs -- a reduction whose chunks
+    share output elements with per-chunk partials.
+
+    Returns the runtime's i32 flags (0 when it was not involved).
+    """
+    b = e.b
+    if e.ndim == 0:  # one element: nothing to plan or split
+        b.call(fn, [e.ctx, ZERO, ZERO, ONE])
+        return ir.Constant(I32, 0)
+    work = b.fmul(b.sitofp(total, F64), ir.Constant(F64, ns_per_element))
+    threads = config_threads(b, work)
+    release = b.icmp_signed(">=", total, ir.Constant(I64, GIL_RELEASE_ELEMENTS))
+    thread_state = _call_if(b, release, "PyEval_SaveThread", [])
+    with b.goto_entry_block():
+        slot_flags = b.alloca(I32, name="flags")
+    b.store(ir.Constant(I32, 0), slot_flags)
+    with b.if_else(b.icmp_signed(">", threads, ONE), likely=False) as (several, one):
+        with several:
+            history = split_history(b.module, e.fn.name)
+            args = [b.bitcast(fn, CHUNK_FN_TYPE.as_pointer()), e.ctx, n, total, work, threads]
+            if _shares_outputs(e, reduction):
+                b.store(_run_reduction(e, reduction, history, args, out_count), slot_flags)
+            else:
+                b.store(dispatch_loop(b, history, *args, ZERO), slot_flags)
+        with one:
+            b.call(fn, [e.ctx, ZERO, ZERO, n])
+    _call_if(b, release, "PyEval_RestoreThread", [thread_state])
+    return b.load(slot_flags, typ=I32)
+
+
+def _run_reduction(e: _Entry, reduction: Reduction, history, args: list, out_count):
+    """A reduction whose chunks share outputs: in one chunk, or in several with partials."""
+    b = e.b
+    fn, ctx, n, total, work, threads = args
+    chunks = reduction_chunks(b, threads, total, n, out_count, work)
+    with b.goto_entry_block():
+        slot_flags = b.alloca(I32, name="reduce_flags")
+    with b.if_else(b.icmp_signed(">", chunks, ONE), likely=False) as (split, whole):
+        with split:
+            combine = emit_combine(b.module, e.fn.name.replace("_call", "_combine"),
+                                   reduction.dtype, reduction.fold)
+            spec = (combine, e.layout.ptr(len(e.operands) - 1), e.layout.chunk_stride,
+                    reduction.bits, itemsize(reduction.dtype), out_count)
+            b.store(dispatch_reduction(b, history, args, chunks, spec), slot_flags)
+        with whole:
+            b.store(dispatch_loop(b, history, *args, ONE), slot_flags)
+    return b.load(slot_flags, typ=I32)
 
 
 def emit_builtin(module: ir.Module, name: str, n_operands: int) -> str:

@@ -17,6 +17,10 @@ A node gets up to two chunk functions:
 
 Operands whose static shape is all ones (a broadcast scalar) are loaded once per loop, not
 per element, so that the vectorizer sees a loop-invariant value.
+
+Loops calling symc's sin, cos or tan run their in-range variants and check the arguments;
+only when one is huge does the loop run again with the exact functions (:func:`trig_checked`),
+so the branch-free Payne-Hanek reduction costs nothing on ordinary arguments.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import llvmlite.ir as ir
 from symc.backends.llvm.emit_scalar import Arg, ScalarEmitter, emit_op
 from symc.backends.llvm.irtypes import (
     CHUNK_FN_TYPE,
+    I1,
     I8,
     I64,
     PTR,
@@ -134,6 +139,19 @@ def scalar_loop_metadata(module: ir.Module):
     return cached
 
 
+def bookkeeping_loop_metadata(module: ir.Module):
+    """Loop metadata for short bookkeeping loops (over chunks, partials): neither vectorized
+    nor unrolled, so that they cost the compiler next to nothing (one node per module)."""
+    cached = getattr(module, "_symc_bookkeeping_loop", None)
+    if cached is None:
+        options = [module.add_metadata([ir.MetaDataString(module, "llvm.loop.vectorize.enable"),
+                                        ir.Constant(ir.IntType(1), 0)]),
+                   module.add_metadata([ir.MetaDataString(module, "llvm.loop.unroll.disable")])]
+        cached = self_referential_node(module, "symc.bookkeeping_loop", *options)
+        module._symc_bookkeeping_loop = cached
+    return cached
+
+
 def operand_scopes(module: ir.Module, name: str, count: int) -> list[dict]:
     """Alias metadata per operand: each operand is its own scope, disjoint from the others.
 
@@ -149,10 +167,11 @@ def operand_scopes(module: ir.Module, name: str, count: int) -> list[dict]:
 
 
 def counted_loop(b: ir.IRBuilder, lo, hi, carried: list, body: Callable,
-                 vectorize: bool = True) -> list:
+                 vectorize: bool = True, bookkeeping: bool = False) -> list:
     """Emit ``for i in [lo, hi): carried = body(b, i, carried)``; return the final carried.
 
-    ``body`` may open blocks of its own; it must return the new carried values.
+    ``body`` may open blocks of its own; it must return the new carried values. A
+    ``bookkeeping`` loop is neither vectorized nor unrolled.
     """
     entry = b.block
     head = b.append_basic_block("loop.head")
@@ -174,7 +193,9 @@ def counted_loop(b: ir.IRBuilder, lo, hi, carried: list, body: Callable,
     for phi, value in zip(phis, new, strict=True):
         phi.add_incoming(value, b.block)
     back = b.branch(head)
-    if not vectorize:
+    if bookkeeping:
+        back.set_metadata("llvm.loop", bookkeeping_loop_metadata(b.module))
+    elif not vectorize:
         back.set_metadata("llvm.loop", scalar_loop_metadata(b.module))
     b.position_at_end(done)
     return phis
@@ -190,6 +211,57 @@ def versioned(b: ir.IRBuilder, condition, fast: Callable, generic: Callable) -> 
             fast(b)
         with otherwise:
             generic(b)
+
+
+def _new_calls(fn: ir.Function, known: set) -> list:
+    """Call instructions of ``fn`` whose ids are not in ``known``."""
+    return [instr for block in fn.blocks for instr in block.instructions
+            if isinstance(instr, ir.CallInstr) and id(instr) not in known]
+
+
+def trig_checked(b: ir.IRBuilder, emit_loop: Callable) -> list:
+    """Emit ``emit_loop(b)`` (a loop returning its carried values) so that the mathlib's
+    sin/cos/tan in it cost what they cost on ordinary arguments.
+
+    Their exact versions carry a Payne-Hanek reduction for ``|x| >= 2^48`` which, being
+    branch-free, would be paid for every element. So the loop is emitted with the in-range
+    variants (:func:`mathlib_trig.in_range_variant`) plus a flag, OR-ed over the loop, of
+    any argument out of their range; only when it is set does the loop run again, with
+    the exact functions, over the same range. Sound for loops whose effects the second run
+    overwrites (elementwise stores, a register accumulator restarted from its initial
+    value). Loops without such calls are emitted once, unchanged.
+    """
+    # (imported here: the maths modules are only needed when kernels are built)
+    from symc.backends.llvm.mathlib_trig import in_range_variant, out_of_range
+
+    fn = b.function
+    known = {id(instr) for block in fn.blocks for instr in block.instructions}
+    with b.goto_entry_block():
+        flag = b.alloca(I1, name="trig.out_of_range")
+    b.store(ir.Constant(I1, 0), flag)
+    values = emit_loop(b)
+    calls = [(call, variant) for call in _new_calls(fn, known)
+             if (variant := in_range_variant(b.module, call.callee)) is not None]
+    if not calls:
+        return values
+    for call, variant in calls:
+        call.replace_callee(variant)
+        # The check goes right after the call: its block need not dominate the loop latch.
+        check = ir.IRBuilder(call.parent)
+        check.position_after(call)
+        outside = out_of_range(check, call.args[0])
+        check.store(check.or_(check.load(flag, typ=I1), outside), flag)
+    before = b.block
+    with b.if_then(b.load(flag, typ=I1), likely=False):
+        exact = emit_loop(b)
+        rerun = b.block
+    merged = []
+    for fast, slow in zip(values, exact, strict=True):
+        phi = b.phi(fast.type)
+        phi.add_incoming(fast, before)
+        phi.add_incoming(slow, rerun)
+        merged.append(phi)
+    return merged
 
 
 class KernelFunction:
@@ -310,7 +382,7 @@ def _elemwise_inner(kf: KernelFunction, body: ElemwiseBody, unit_cond, fixed: li
                         kf.store(b, k, value, addr(k))
                     return []
 
-                counted_loop(b, lo, hi, [], step, vectorize=unit)
+                trig_checked(b, lambda b: counted_loop(b, lo, hi, [], step, vectorize=unit))
             return run
 
         versioned(b, unit_cond, emit(True), emit(False))

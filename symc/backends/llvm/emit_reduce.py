@@ -26,6 +26,7 @@ from symc.backends.llvm.emit_loops import (
     KernelFunction,
     Operand,
     counted_loop,
+    trig_checked,
     versioned,
 )
 from symc.backends.llvm.emit_scalar import MAXIMUM, MINIMUM
@@ -129,8 +130,9 @@ def _reduce_inner(kf: KernelFunction, body: ReduceBody, unit_cond, fixed: list[b
 
                 if register_acc:
                     start = kf.load(b, out, bases[out])
-                    (acc,) = counted_loop(b, lo, hi, [start], lambda b, i, c: [
-                        body.fold_into(b, c[0], element(b, i))], vectorize=unit)
+                    (acc,) = trig_checked(b, lambda b: counted_loop(b, lo, hi, [start], (
+                        lambda b, i, c: [body.fold_into(b, c[0], element(b, i))]),
+                        vectorize=unit))
                     kf.store(b, out, acc, bases[out])
                     return
 
@@ -179,6 +181,13 @@ def emit_reduce(module: ir.Module, name: str, operands: list[Operand], ndim: int
         _reduce_inner(kc, body, None, fixed, True)(kc.b, kc.ptrs, kc.start, kc.stop)
         kc.b.ret_void()
     return names
+
+
+def identity_bits(fold: str, dtype: str) -> int:
+    """The identity's bit pattern in memory, as an unsigned integer (bool: 0 or 1)."""
+    size = np.dtype(dtype).itemsize
+    stored = np.array([identity(fold, dtype)], dtype=dtype)
+    return int(stored.view(f"u{size}")[0])
 
 
 def identity_constant(fold: str, dtype: str) -> ir.Constant:

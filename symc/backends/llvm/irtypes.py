@@ -94,6 +94,14 @@ def round_half(b: ir.IRBuilder, value: ir.Value) -> ir.Value:
     return b.fpext(b.fptrunc(value, HALF), F32)
 
 
+def declare(module: ir.Module, name: str, fnty: ir.FunctionType) -> ir.Function:
+    """The function ``name`` of ``module``, declared (external) on first use."""
+    existing = module.globals.get(name)
+    if existing is not None:
+        return existing
+    return ir.Function(module, fnty, name)
+
+
 def _annotate(instr, metadata: dict | None) -> None:
     for kind_name, node in (metadata or {}).items():
         instr.set_metadata(kind_name, node)

@@ -6,8 +6,10 @@
 A miss parses and verifies the IR, optimizes it at O3 with the loop and SLP vectorizers for
 the host CPU, emits an object file and stores it in :data:`codecache.code_cache`. A hit (in
 memory, or on disk from an earlier process) skips all of that and only loads the object code
-into a fresh MCJIT engine. :data:`stats` counts what happened, so tests can prove a hit did
-no LLVM work, and every :class:`Library` carries the seconds each phase took.
+into a fresh MCJIT engine. :func:`cached_library` does only that, for a caller that knows the
+key without the IR (the backend's signature records). :data:`stats` counts what happened, so
+tests can prove a hit did no LLVM work, and every :class:`Library` carries the seconds each
+phase took.
 
 Facts about llvmlite (0.47 and 0.50) this module relies on:
 
@@ -23,7 +25,6 @@ Facts about llvmlite (0.47 and 0.50) this module relies on:
 
 from __future__ import annotations
 
-import ctypes.util
 import re
 import threading
 import time
@@ -39,8 +40,10 @@ __all__ = [
     "Library",
     "assembly",
     "clear_memory_cache",
+    "cached_library",
     "compile_ir",
     "host",
+    "ir_key",
     "optimize_ir",
     "reset_stats",
     "stats",
@@ -68,8 +71,13 @@ _STAT_NAMES = (
     "optimize_seconds",
     "codegen_seconds",
     "load_seconds",
+    "signature_hits",
+    "signature_misses",
+    "ir_builds",
 )
-#: Process-wide counters: hits and misses, LLVM phases run, and seconds spent in each phase.
+#: Process-wide counters: hits and misses, LLVM phases run, and seconds spent in each phase;
+#: ``signature_*`` and ``ir_builds`` are kept by the backend (:mod:`symc.backends.llvm`): a
+#: function whose nodes' signature is known uses cached object code without building IR.
 stats: dict[str, float] = dict.fromkeys(_STAT_NAMES, 0)
 
 # LLVM's global context is not safe for concurrent parsing or code generation.
@@ -116,18 +124,37 @@ def host() -> Host:
 def _initialize() -> Host:
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
-    # Kernels may call libm; MCJIT resolves external symbols among the process's global
-    # symbols, and loading libm permanently makes sure it is there even if the Python
-    # executable itself does not link it.
-    libm = ctypes.util.find_library("m")
-    if libm:
-        llvm.load_library_permanently(libm)
+    _load_libm()
     triple = llvm.get_process_triple()
     try:
         features = llvm.get_host_cpu_features().flatten()
     except RuntimeError:  # LLVM cannot read the features on this platform
         features = ""
     return Host(triple, llvm.get_host_cpu_name(), features, llvm.Target.from_triple(triple))
+
+
+#: libm by its usual sonames (glibc, other Unixes, macOS), tried before the slow search.
+_LIBM_NAMES = ("libm.so.6", "libm.so", "libm.dylib")
+
+
+def _load_libm() -> None:
+    """Make libm's functions resolvable by MCJIT, which looks only in libraries loaded
+    permanently through LLVM, not in those the executable happens to link.
+
+    Opening it by soname costs microseconds; ``ctypes.util.find_library`` runs ``ldconfig``
+    in a subprocess (~15 ms), so it is only the fallback for unusual systems.
+    """
+    for name in _LIBM_NAMES:
+        try:
+            llvm.load_library_permanently(name)
+            return
+        except RuntimeError:  # not this platform's name
+            continue
+    import ctypes.util
+
+    found = ctypes.util.find_library("m")
+    if found:
+        llvm.load_library_permanently(found)
 
 
 def target_machine() -> llvm.TargetMachine:
@@ -224,26 +251,61 @@ def compile_ir(ir_text: str, names: list[str]) -> Library:
     function of one of ``names``.
     """
     names = list(names)
-    h = host()
-    key = cache_key(ir_text, h.cpu_name, h.cpu_features, PIPELINE)
-    timings = dict.fromkeys(("parse", "optimize", "codegen", "load"), 0.0)
+    key = ir_key(ir_text)
+    timings = _no_timings()
     with _lock:
-        engine = _live_engines.get(key)
-        if engine is not None:
-            stats["memory_hits"] += 1
-            return Library(key, engine, names, "memory", timings)
-        found = code_cache.get(key)
-        if found is not None:
-            object_code, where = found
-            stats[f"{where}_hits"] += 1
-        else:
-            stats["misses"] += 1
-            where = "miss"
-            object_code = _compile_object(ir_text, names, timings)
-            code_cache.put(key, object_code)
-        engine = _load(object_code, timings)
-        _live_engines[key] = engine
-        return Library(key, engine, names, where, timings)
+        library = _cached(key, names, timings)
+        if library is not None:
+            return library
+        stats["misses"] += 1
+        object_code = _compile_object(ir_text, names, timings)
+        code_cache.put(key, object_code)
+        return _loaded(key, object_code, names, "miss", timings)
+
+
+def ir_key(ir_text: str) -> str:
+    """The cache key of ``ir_text`` compiled on this host by this pipeline."""
+    h = host()
+    return cache_key(ir_text, h.cpu_name, h.cpu_features, PIPELINE)
+
+
+def cached_library(key: str, names: list[str]) -> Library | None:
+    """The library of the object code stored under ``key`` (memory or disk), or ``None``.
+
+    This is how a caller that knows the key without the IR (the backend's signature map)
+    gets its code: no parsing, no optimization, no code generation. ``None`` also when the
+    entry is missing, damaged, or lacks one of ``names``; the caller then compiles the IR.
+    """
+    timings = _no_timings()
+    with _lock:
+        try:
+            return _cached(key, list(names), timings)
+        except CompileError:
+            return None
+
+
+def _no_timings() -> dict:
+    return dict.fromkeys(("parse", "optimize", "codegen", "load"), 0.0)
+
+
+def _cached(key: str, names: list[str], timings: dict) -> Library | None:
+    """A library from a live engine or from the code cache; ``None`` on a miss."""
+    engine = _live_engines.get(key)
+    if engine is not None:
+        stats["memory_hits"] += 1
+        return Library(key, engine, names, "memory", timings)
+    found = code_cache.get(key)
+    if found is None:
+        return None
+    object_code, where = found
+    stats[f"{where}_hits"] += 1
+    return _loaded(key, object_code, names, where, timings)
+
+
+def _loaded(key: str, object_code: bytes, names: list[str], where: str, timings) -> Library:
+    engine = _load(object_code, timings)
+    _live_engines[key] = engine
+    return Library(key, engine, names, where, timings)
 
 
 def _compile_object(ir_text: str, names: list[str], timings: dict) -> bytes:

@@ -12,15 +12,17 @@ from dataclasses import dataclass
 import llvmlite.ir as ir
 
 from symc.backends.llvm.callpath import CallPlan
-from symc.backends.llvm.emit_entry import emit_builtin, emit_entry
+from symc.backends.llvm.emit_entry import Reduction, emit_builtin, emit_entry
 from symc.backends.llvm.emit_loops import ElemwiseBody, Operand, emit_elemwise
 from symc.backends.llvm.emit_reduce import (
     ReduceBody,
     accumulator_dtype,
     emit_reduce,
+    identity_bits,
     identity_constant,
 )
 from symc.backends.llvm.irtypes import NotLowerable, register_type
+from symc.backends.llvm.kernel_cost import ns_per_element
 from symc.graph.basic import Apply, Constant
 from symc.ops.elemwise import Elemwise, operand
 from symc.ops.reduce import Reduce
@@ -45,11 +47,13 @@ class NodeKernel:
         kernels = emit_fn(module, name, self.operands, self.ndim, self.body)
         for kernel in kernels:
             module.get_global(kernel).attributes.add("noinline")  # exported for the runtime
-        init = None
+        reduction = None
         if self.init is not None:
             fold, dtype = self.init
-            init = (identity_constant(fold, dtype), dtype)
-        emit_entry(module, name, self.operands, self.ndim, kernels, init)
+            reduction = Reduction(identity_constant(fold, dtype), dtype, self.body.fold_into,
+                                  identity_bits(fold, dtype))
+        ns = ns_per_element(self.body, self.operands)
+        emit_entry(module, name, self.operands, self.ndim, kernels, ns, reduction)
         self.entry = emit_builtin(module, name, len(self.operands))
 
 

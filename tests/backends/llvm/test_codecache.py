@@ -158,6 +158,25 @@ def test_entry_goes_to_memory_and_disk(tmp_path):
         assert cache.get("k" * 64) is None  # the folder is read at every call
 
 
+def test_signature_entries_are_framed_apart_from_object_code(tmp_path):
+    sig_magic = codecache.signature_cache.magic
+    assert sig_magic != codecache.code_cache.magic
+    framed = encode_entry(b"payload")
+    assert decode_entry(framed) == b"payload"
+    assert decode_entry(framed, sig_magic) is None  # object code is never read as a record
+    assert decode_entry(encode_entry(b"record", sig_magic), sig_magic) == b"record"
+    cache = CodeCache("records", ".sig", sig_magic)
+    with symc.config.change(cache_dir=str(tmp_path)):
+        cache.put("k" * 64, b"record")
+        assert os.listdir(tmp_path / "records") == ["k" * 64 + ".sig"]
+        cache.clear_memory()
+        assert cache.get("k" * 64) == (b"record", "disk")
+        # The same bytes framed as object code are rejected (and deleted) by this cache.
+        (tmp_path / "records" / ("j" * 64 + ".sig")).write_bytes(encode_entry(b"record"))
+        assert cache.get("j" * 64) is None
+        assert not (tmp_path / "records" / ("j" * 64 + ".sig")).exists()
+
+
 @pytest.mark.parametrize("how", ["truncate", "flip"])
 def test_corrupt_entry_is_rebuilt(cache_dir, how):
     ir_text = scale_ir(3.0)

@@ -221,3 +221,30 @@ def test_target_machine_is_built_for_the_host():
     assert tm is jit.target_machine()
     assert tm.triple == jit.host().triple
     assert jit.host().cpu_name and jit.host().cpu_name != "generic"
+
+
+def test_cached_library_loads_by_key_without_llvm_work(cache_dir):
+    assert jit.cached_library("0" * 64, ["add1"]) is None  # never compiled
+    first = jit.compile_ir(ADD1_IR, ["add1"])
+    assert first.key == jit.ir_key(ADD1_IR)
+    del first
+    jit.clear_memory_cache()
+    jit.reset_stats()
+    lib = jit.cached_library(jit.ir_key(ADD1_IR), ["add1"])
+    assert lib is not None and lib.cache == "disk"
+    assert (jit.stats["parsed"], jit.stats["optimized"], jit.stats["codegen"]) == (0, 0, 0)
+    np.testing.assert_array_equal(run_inplace(lib, "add1", [1.0]), [2.0])
+    # A name the object code lacks makes it unusable for the caller, not an error.
+    assert jit.cached_library(jit.ir_key(ADD1_IR), ["add1", "nope"]) is None
+
+
+def test_libm_loads_without_running_ldconfig(monkeypatch):
+    """Loading libm by soname must not fall back to ctypes.util (a subprocess, ~15 ms)."""
+    import ctypes.util
+
+    def forbidden(name):
+        raise AssertionError("find_library ran")
+
+    monkeypatch.setattr(ctypes.util, "find_library", forbidden)
+    if sys.platform.startswith("linux"):
+        jit._load_libm()
