@@ -44,8 +44,9 @@ __all__ = ["ModuleRecord", "code_version", "load_record", "node_text", "signatur
 
 #: Bumped when the signature text or the record layout changes meaning.
 FORMAT = "symc-signature-1"
-#: Settings that cannot change the IR: where the cache lives.
-_IGNORED_SETTINGS = frozenset({"cache_dir"})
+#: Settings that cannot change the IR: where the cache lives, and the thread count (kernels
+#: read ``config.num_threads`` at call time, so changing it must not rebuild modules).
+_IGNORED_SETTINGS = frozenset({"cache_dir", "num_threads"})
 
 
 class Unsignable(Exception):
