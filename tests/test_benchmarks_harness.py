@@ -6,6 +6,7 @@ a failing peer and a wrong answer are reported as such and never timed as a pass
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -66,7 +67,10 @@ def test_pi_reports_missing_failed_and_wrong_peers(tmp_path, monkeypatch):
 
     markdown = (tmp_path / "BENCHMARKS.md").read_text()
     assert "## pi" in markdown and "wrong answer" in markdown and "missing" in markdown
-    assert "## Machine" in markdown and (tmp_path / "pi.png").exists()
+    assert "## Machine" in markdown
+    # Plots need matplotlib (the bench extra); without it they are skipped, tables still written.
+    has_matplotlib = importlib.util.find_spec("matplotlib") is not None
+    assert (tmp_path / "pi.png").exists() == has_matplotlib
 
 
 def test_symc_without_function_is_missing_not_passing(tmp_path, monkeypatch):
