@@ -106,15 +106,20 @@ def reduce(fold: str, x, axis=None, keepdims: bool = False, dtype=None):
     out_dtype = reduce_dtype(fold, x.dtype) if dtype is None else np.dtype(dtype).name
     out = Reduce(fold, axes, out_dtype)(x)
     if keepdims:
-        order, k = [], 0
-        for i in range(x.ndim):
-            if i in axes:
-                order.append("x")
-            else:
-                order.append(k)
-                k += 1
-        out = DimShuffle(out.ndim, order)(out)
+        out = DimShuffle(out.ndim, keepdims_order(x.ndim, axes))(out)
     return out
+
+
+def keepdims_order(ndim: int, axes) -> list:
+    """The dimshuffle pattern that puts reduced ``axes`` back as length-1 dimensions."""
+    order, k = [], 0
+    for i in range(ndim):
+        if i in axes:
+            order.append("x")
+        else:
+            order.append(k)
+            k += 1
+    return order
 
 
 class Argmax(Op):
@@ -153,7 +158,6 @@ def arg_reduce(cls, x, axis=None, keepdims: bool = False):
         (axis,) = normalize_axis(axis, x.ndim, where=cls.__name__.lower())
     out = cls(axis)(x)
     if keepdims:
-        order = ["x"] * x.ndim if axis is None else [
-            "x" if i == axis else (i if i < axis else i - 1) for i in range(x.ndim)]
-        out = DimShuffle(out.ndim, order)(out)
+        axes = range(x.ndim) if axis is None else (axis,)
+        out = DimShuffle(out.ndim, keepdims_order(x.ndim, axes))(out)
     return out

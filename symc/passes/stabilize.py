@@ -13,7 +13,7 @@ from symc.graph.basic import Apply, Variable, constant
 from symc.graph.fg import FunctionGraph
 from symc.graph.types import is_float
 from symc.ops.elemwise import DimShuffle, cast, elemwise
-from symc.ops.reduce import Reduce
+from symc.ops.reduce import Reduce, keepdims_order
 from symc.passes.patterns import RULES, fits, is_constant, owner_of
 
 
@@ -136,14 +136,7 @@ def log_sum_exp(fgraph: FunctionGraph, node: Apply):
     m = Reduce("maximum", axis, x.dtype)(x)
     finite = elemwise("lt", elemwise("abs", m), constant(float("inf")))
     m = elemwise("switch", finite, m, constant(0.0))
-    order, k = [], 0
-    for dim in range(x.ndim):
-        if dim in axis:
-            order.append("x")
-        else:
-            order.append(k)
-            k += 1
-    m_wide = DimShuffle(m.ndim, order)(m)
+    m_wide = DimShuffle(m.ndim, keepdims_order(x.ndim, axis))(m)
     shifted = Reduce("add", axis, total.op.dtype)(elemwise("exp", elemwise("sub", x, m_wide)))
     result = elemwise("add", m, elemwise("log", shifted))
     if shuffle is not None:
