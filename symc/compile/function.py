@@ -140,7 +140,7 @@ class Function:
         self._fn = self.program.fn
         self._checkers = [make_checker(v, input_label(v, k)) for k, v in enumerate(self.inputs)]
         self._entry = make_entry(self)  # the specialized call path (None: call_general)
-        self._call = self._entry if self._entry is not None else self.call_general
+        self._call = _native_entry(self) or self._entry or self.call_general
         self.compile_time = {"rewrite": phases, "link": time.perf_counter() - link_start,
                              "total": time.perf_counter() - start}
         if self.profile is not None:
@@ -229,6 +229,15 @@ class _ProfiledFunction(Function):
 
     def __call__(self, *args):
         return self.profile.call(Function.call_general, self, args)
+
+
+def _native_entry(fn: Function):
+    """The backend's builtin running the whole function (it hands anything unusual to the
+    Python entry), or None."""
+    native = fn.program.native
+    if native is None or fn._entry is None:
+        return None
+    return native.bind(fn._entry, fn._return_list, fn.name or "function")
 
 
 def _make_profiler(profile, fn: Function):

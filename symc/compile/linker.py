@@ -70,6 +70,9 @@ class Program:
     body: list[str] | None = None
     results: list[str] = field(default_factory=list)
     namespace: dict = field(default_factory=dict)
+    #: A backend's native version of the whole program (``bind(python_entry, return_list)``
+    #: makes the function's entry), or None. Never set for an instrumented program.
+    native: object = None
 
 
 def _origin(var: Variable) -> Variable:
@@ -174,12 +177,23 @@ def link(fgraph: FunctionGraph, backend: str, profiler=None) -> Program:
         for v, copy in zip(fgraph.outputs, _output_needs_copy(fgraph), strict=True)]
     results_text = f"{', '.join(results)}{',' if len(results) == 1 else ''}"
     program.body = lines[1:] if rec is None else None
+    program.native = _native_program(thunks) if rec is None else None
     program.results, program.namespace = results, namespace
     lines += rec.epilogue(results_text) if rec is not None else [f"    return ({results_text})"]
     program.source = "\n".join(lines) + "\n"
     exec(compile(program.source, f"<symc program {id(program):x}>", "exec"), namespace)
     program.fn = namespace["program"]
     return program
+
+
+def _native_program(thunks: dict):
+    """The native program a backend offers with its thunks (``thunk.native_program``): the
+    backend attaches it only when it saw every node and runs the whole graph itself."""
+    for thunk in thunks.values():
+        native = getattr(thunk, "native_program", None)
+        if native is not None:
+            return native
+    return None
 
 
 def time_call(fn, *args):

@@ -14,13 +14,16 @@ other nodes on the NumPy backend. The pieces, in the order a node goes through t
 * :mod:`emit_entry` -- ``<node>_fast``, a ``METH_FASTCALL`` CPython builtin
   (:mod:`pyfunction`): validates the ndarrays, fills the context, runs the kernel;
 * :mod:`objcheck` -- refuses object code calling symbols the process lacks;
-* :mod:`callpath` -- the Python thunk: output allocation and one builtin call.
+* :mod:`callpath` -- the Python thunk: output allocation and one builtin call;
+* :mod:`emit_program` -- when this backend runs every node (kernels and ``Shape_i``), one
+  more builtin runs the whole function: the linker offers it as ``Program.native`` and the
+  ``Function`` calls it directly, falling back on its Python entry for anything unusual.
 
 The IR-building modules (and ``llvmlite.ir``) are imported only when IR is built: a function
 whose signature is on record never loads them.
 
 Every kernel's chunk functions (``k<i>_strided``, ``k<i>_contig``) keep the runtime's ABI and
-are exported, so a thread pool can split them; for now the entry point runs one chunk.
+are exported; the entry points split them across the runtime's thread pool when that pays.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from symc.backends.llvm import jit
 from symc.backends.llvm.arraylayout import layout_ok
 from symc.backends.llvm.callpath import make_thunk
 from symc.backends.llvm.objcheck import unresolved_symbols
-from symc.backends.llvm.pyfunction import builtin_function, initialize_module
+from symc.backends.llvm.pyfunction import NativeProgram, builtin_function, initialize_module
 from symc.backends.llvm.signature import ModuleRecord, load_record, signature_text, store_record
 from symc.config import config
 
@@ -66,8 +69,11 @@ def plan_nodes(nodes, fastmath: tuple | None = None) -> list[NodeKernel]:
     return plans
 
 
-def build_module(plans: list[NodeKernel]) -> tuple[ir.Module, list[NodeKernel]]:
-    """One module holding every plan's kernels; plans whose emission fails are dropped."""
+def build_module(plans: list[NodeKernel], fgraph=None,
+                 nodes=None) -> tuple[ir.Module, list[NodeKernel], list[str]]:
+    """One module holding every plan's kernels, and the whole-function program entry when
+    ``fgraph`` (whose nodes in order are ``nodes``) is entirely run by it; plans whose
+    emission fails are dropped. Returns ``(module, plans, program entry names)``."""
     import llvmlite.ir as ir
 
     from symc.backends.llvm.emit_entry import emit_module_init
@@ -76,26 +82,44 @@ def build_module(plans: list[NodeKernel]) -> tuple[ir.Module, list[NodeKernel]]:
     plans = list(plans)
     while True:
         module = ir.Module(name="symc_kernels")
+        failing = None
         try:
             for k, plan in enumerate(plans):
                 failing = plan
                 plan.emit(module, f"k{k}")
+            failing = None
+            program = _emit_program(module, fgraph, nodes, plans) if fgraph is not None else []
             emit_module_init(module)
-            return module, plans
+            return module, plans, program
         except NotLowerable:
             pass
         except Exception as exc:  # a bug in an emitter must not break compilation
-            warnings.warn(f"symc LLVM backend: {failing.node.op} left to NumPy: {exc!r}",
-                          RuntimeWarning, stacklevel=2)
-        plans.remove(failing)
+            what = f"{failing.node.op} left to NumPy" if failing else "no program entry"
+            warnings.warn(f"symc LLVM backend: {what}: {exc!r}", RuntimeWarning, stacklevel=2)
+        if failing is None:  # the program entry failed: build the kernels alone
+            fgraph = None
+        else:
+            plans.remove(failing)
+
+
+def _emit_program(module, fgraph, nodes, plans) -> list[str]:
+    """Add the program entry when the plans and ``Shape_i`` nodes cover the whole graph."""
+    from symc.backends.llvm.emit_program import emit_program, plan_program
+
+    spec = plan_program(fgraph, nodes, plans)
+    return emit_program(module, spec) if spec is not None else []
 
 
 def make_thunks(fgraph, nodes) -> dict:
     """Thunks for the nodes this backend lowers; the others are left out (NumPy runs them)."""
     if not layout_ok():
         return {}
+    # Kernels link against the runtime's dispatch state, a symbol its import defines: it must
+    # exist before any object code is loaded.
+    import symc.runtime.dispatch  # noqa: F401
+
     nodes = list(nodes)
-    text = signature_text(nodes)
+    text = signature_text(nodes, fgraph)
     key = jit.ir_key(text) if text is not None else None
     if key is not None:
         record = load_record(key, nodes)
@@ -104,10 +128,10 @@ def make_thunks(fgraph, nodes) -> dict:
             jit.stats["signature_hits"] += 1
             return _thunks(library, record, nodes)
         jit.stats["signature_misses"] += 1
-    return _compile_thunks(nodes, key)
+    return _compile_thunks(fgraph, nodes, key)
 
 
-def _compile_thunks(nodes: list, signature_key: str | None) -> dict:
+def _compile_thunks(fgraph, nodes: list, signature_key: str | None) -> dict:
     """Build the module's IR, compile it (or find its object code by the IR's hash), and
     record the result under ``signature_key`` for the next compile of the same nodes."""
     from symc.backends.llvm.emit_entry import MODULE_INIT, type_keys
@@ -115,19 +139,19 @@ def _compile_thunks(nodes: list, signature_key: str | None) -> dict:
     planned = plan_nodes(nodes)
     if not planned:
         return {}
-    module, plans = build_module(planned)
+    module, plans, program = build_module(planned, fgraph, nodes)
     if not plans:
         return {}
     jit.stats["ir_builds"] += 1
     try:
-        library = jit.compile_ir(str(module), [MODULE_INIT] + [p.entry for p in plans])
+        library = jit.compile_ir(str(module), [MODULE_INIT] + [p.entry for p in plans] + program)
     except jit.CompileError as exc:
         warnings.warn(f"symc LLVM backend: module rejected, NumPy runs every node: {exc}",
                       RuntimeWarning, stacklevel=3)
         return {}
     position = {node: k for k, node in enumerate(nodes)}
     record = ModuleRecord(library.key, MODULE_INIT, type_keys(module),
-                          [(position[p.node], p.entry, p.call_plan) for p in plans])
+                          [(position[p.node], p.entry, p.call_plan) for p in plans], program)
     thunks = _thunks(library, record, nodes)
     # A plan dropped during emission is an emitter bug (warned above): not worth remembering,
     # the next compile should try again (and warn again).
@@ -144,8 +168,10 @@ def _thunks(library: jit.Library, record: ModuleRecord, nodes: list) -> dict:
                       "lacks; NumPy runs every node", RuntimeWarning, stacklevel=3)
         return {}
     initialize_module(library, record.init, record.type_keys)
+    native = NativeProgram(library, record.program) if record.program else None
     thunks = {}
     for index, entry, plan in record.kernels:
         call = builtin_function(library, entry, plan.label)
-        thunks[nodes[index]] = make_thunk(plan, call)
+        thunk = thunks[nodes[index]] = make_thunk(plan, call)
+        thunk.native_program = native  # the linker offers it to the Function
     return thunks

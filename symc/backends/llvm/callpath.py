@@ -23,15 +23,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from symc.backends.llvm.emit_entry import (
+from symc.backends.llvm.status import (
+    NEGATIVE_POWER_MESSAGE,
     STATUS_LAYOUT,
+    STATUS_NEGATIVE_POWER,
     STATUS_NO_MEMORY,
     STATUS_PREPARE,
     STATUS_RETRY,
     STATUS_SHAPE,
 )
-from symc.backends.llvm.emit_scalar import NEGATIVE_POWER_MESSAGE, STATUS_NEGATIVE_POWER
-from symc.runtime.dispatch import prepare
+from symc.backends.llvm.status import prepare_runtime as prepare
 
 
 @dataclass

@@ -63,38 +63,47 @@ from symc.backends.llvm.irtypes import (
     memory_type,
     store,
 )
+from symc.backends.llvm.status import (
+    STATUS_LAYOUT,
+    STATUS_NO_MEMORY,
+    STATUS_OK,
+    STATUS_PREPARE,
+    STATUS_RETRY,
+    STATUS_SHAPE,
+)
 from symc.runtime import dispatch
 
-STATUS_OK, STATUS_LAYOUT, STATUS_SHAPE = 0, 1, 2
-#: The reduction's partial outputs could not be allocated (the thunk raises MemoryError).
-STATUS_NO_MEMORY = 5
-#: Done; Python should prepare the runtime's pool for the next large calls.
-STATUS_PREPARE = dispatch.STATUS_PREPARE
-#: Not done: a large reduction needs the runtime first; prepare it and call again.
-STATUS_RETRY = dispatch.STATUS_RETRY
+assert (STATUS_PREPARE, STATUS_RETRY) == (dispatch.STATUS_PREPARE, dispatch.STATUS_RETRY)
 #: Loops of at least this many elements run with the GIL released; for shorter ones the
 #: release and re-acquire would cost more than other threads could gain.
 GIL_RELEASE_ELEMENTS = 4096
 #: The kernels compare an operand's type with Python type objects (``ndarray``, NumPy's
-#: scalar types); their addresses differ between processes, so baking them into the IR would
-#: defeat the disk cache. Each becomes a module global ``symc_type_<key>`` that
-#: ``symc_module_init`` sets once after loading (see :func:`type_keys`).
+#: scalar types) and a program entry calls NumPy's ``PyArray_New``; their addresses differ
+#: between processes, so baking them into the IR would defeat the disk cache. Each becomes a
+#: module global ``symc_type_<key>`` that ``symc_module_init`` sets once after loading (see
+#: :func:`type_keys` and :func:`~symc.backends.llvm.pyfunction.type_address`).
 MODULE_INIT = "symc_module_init"
 _TYPE_PREFIX = "symc_type_"
 _CPYTHON = {
     "PyLong_FromLong": ir.FunctionType(PTR, [I64]),
     "PyEval_SaveThread": ir.FunctionType(PTR, []),
     "PyEval_RestoreThread": ir.FunctionType(ir.VoidType(), [PTR]),
+    "PyObject_VectorcallDict": ir.FunctionType(PTR, [PTR, PTR, I64, PTR]),
+    "Py_DecRef": ir.FunctionType(ir.VoidType(), [PTR]),
+    "PyList_New": ir.FunctionType(PTR, [I64]),
+    "PyList_SetItem": ir.FunctionType(I32, [PTR, I64, PTR]),
+    "PyErr_Clear": ir.FunctionType(ir.VoidType(), []),
 }
 
 
-def _cpython(module: ir.Module, name: str) -> ir.Function:
+def cpython(module: ir.Module, name: str) -> ir.Function:
     """The declaration of the CPython API function ``name``."""
     return declare(module, name, _CPYTHON[name])
 
 
-def _type_object(b: ir.IRBuilder, key: str):
-    """Load the address of the type object ``key`` (``ndarray`` or a dtype name)."""
+def process_object(b: ir.IRBuilder, key: str):
+    """Load the process address ``key``: the type object ``ndarray``, a dtype name's scalar
+    type, or ``PyArray_New`` (NumPy's array constructor)."""
     module = b.module
     name = _TYPE_PREFIX + key
     if name not in module.globals:
@@ -129,9 +138,11 @@ def _field(b, base, offset: int, ty):
 class _Entry:
     """Builds one entry function; ``fail(status)`` blocks return that status."""
 
-    def __init__(self, module, name, operands: list[Operand], ndim: int):
+    def __init__(self, module, name, operands: list[Operand], ndim: int, suffix: str = "_call",
+                 extra_args: int = 0):
         self.operands, self.ndim = operands, ndim
-        self.fn = ir.Function(module, ir.FunctionType(I32, [PTR] * len(operands)), f"{name}_call")
+        fnty = ir.FunctionType(I32, [PTR] * (len(operands) + extra_args))
+        self.fn = ir.Function(module, fnty, f"{name}{suffix}")
         self.fn.linkage = "internal"  # inlined into the builtin below
         self.b = ir.IRBuilder(self.fn.append_basic_block("entry"))
         self.layout = CtxLayout(len(operands), ndim)
@@ -151,13 +162,13 @@ class _Entry:
         self.b.position_at_end(ok)
 
     def read_operand(self, k: int):
-        """Check operand ``k`` (see :func:`_operand_checker`), store its data pointer in the
+        """Check operand ``k`` (see :func:`operand_checker`), store its data pointer in the
         context and return ``(flags, dims, strides)``."""
         b, op, obj = self.b, self.operands[k], self.fn.args[k]
         need = L.ALIGNED | (L.WRITEABLE | L.C_CONTIGUOUS if op.is_output else 0)
         accepts_scalar = op.ndim == 0 and not op.is_output
-        scalar_type = _type_object(b, op.dtype) if accepts_scalar else ir.Constant(PTR, None)
-        data = b.call(_operand_checker(b.module), [
+        scalar_type = process_object(b, op.dtype) if accepts_scalar else ir.Constant(PTR, None)
+        data = b.call(operand_checker(b.module), [
             obj, ir.Constant(I32, op.ndim), ir.Constant(I8, ord(kind(op.dtype))),
             ir.Constant(I64, itemsize(op.dtype)), ir.Constant(I32, need), scalar_type,
             self.flags_slot])
@@ -179,7 +190,7 @@ class _Entry:
 _CHECKER = "symc_check_operand"
 
 
-def _operand_checker(module: ir.Module) -> ir.Function:
+def operand_checker(module: ir.Module) -> ir.Function:
     """``ptr symc_check_operand(obj, ndim, kind, elsize, need_flags, scalar_type, flags_out)``.
 
     The data pointer of ``obj`` when it is an ndarray of ``ndim`` dimensions whose dtype has
@@ -201,7 +212,7 @@ def _operand_checker(module: ir.Module) -> ir.Function:
     with b.if_then(b.icmp_unsigned("==", ob_type, scalar_type), likely=False):
         b.store(ir.Constant(I32, L.C_CONTIGUOUS | L.ALIGNED), flags_out)
         b.ret(b.gep(obj, [ir.Constant(I64, L.SCALAR_VALUE)], source_etype=I8))
-    with b.if_then(b.icmp_unsigned("!=", ob_type, _type_object(b, "ndarray")), likely=False):
+    with b.if_then(b.icmp_unsigned("!=", ob_type, process_object(b, "ndarray")), likely=False):
         b.ret(null)
     descr = _field(b, obj, L.DESCR, PTR)
     flags = _field(b, obj, L.FLAGS, I32)
@@ -353,7 +364,7 @@ def _call_if(b, condition, name: str, args):
     """Call the CPython function ``name`` when ``condition`` holds; return its result (a null
     pointer when not called) if it returns a pointer."""
     before = b.block
-    fn = _cpython(b.module, name)
+    fn = cpython(b.module, name)
     with b.if_then(condition, likely=False):
         result = b.call(fn, args)
         then = b.block
@@ -435,12 +446,28 @@ def _run_reduction(e: _Entry, reduction: Reduction, history, args: list, out_cou
     return b.load(slot_flags, typ=I32)
 
 
+def emit_iteration_shape(module: ir.Module, name: str, operands: list[Operand], ndim: int) -> str:
+    """Emit ``i32 <name>_shape(inputs..., i64 *shape)``: check the node's input operands as
+    ``<name>_call`` does and store their broadcast iteration shape (status 0), or return the
+    status ``<name>_call`` would (1: layout, 2: shapes). A whole-program entry
+    (:mod:`emit_program`) calls it to size the node's outputs before allocating them."""
+    inputs = [op for op in operands if not op.is_output]
+    e = _Entry(module, name, inputs, ndim, suffix="_shape", extra_args=1)
+    dims = [e.read_operand(k)[1] for k in range(len(inputs))]
+    shape = _broadcast_shape(e, dims)
+    out = e.fn.args[-1]
+    for j, n in enumerate(shape):
+        e.b.store(n, e.b.gep(out, [ir.Constant(I64, j)], source_etype=I64))
+    e.b.ret(ir.Constant(I32, STATUS_OK))
+    return e.fn.name
+
+
 def emit_builtin(module: ir.Module, name: str, n_operands: int) -> str:
     """Emit ``PyObject *<name>_fast(self, args, nargs)`` around ``<name>_call``."""
     fn = ir.Function(module, ir.FunctionType(PTR, [PTR, PTR, I64]), f"{name}_fast")
     _, args, nargs = fn.args
     b = ir.IRBuilder(fn.append_basic_block("entry"))
-    from_long = _cpython(module, "PyLong_FromLong")
+    from_long = cpython(module, "PyLong_FromLong")
     with b.if_then(b.icmp_signed("!=", nargs, ir.Constant(I64, n_operands)), likely=False):
         b.ret(b.call(from_long, [ir.Constant(I64, STATUS_LAYOUT)]))
     objects = [b.load(b.gep(args, [ir.Constant(I64, k)], source_etype=PTR), typ=PTR)

@@ -29,13 +29,10 @@ from symc.backends.llvm.irtypes import (
     round_half,
 )
 from symc.backends.llvm.mathcall import math_call, uses_simd_math
+from symc.backends.llvm.status import STATUS_NEGATIVE_POWER
 from symc.graph.types import result_dtype
 from symc.ops.composite import Composite
 from symc.ops.scalar import Cast, ScalarOp
-
-#: Status a kernel stores in its context when an integer is raised to a negative power.
-STATUS_NEGATIVE_POWER = 3
-NEGATIVE_POWER_MESSAGE = "Integers to negative integer powers are not allowed."
 
 
 class Arg(NamedTuple):

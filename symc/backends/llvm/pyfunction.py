@@ -14,10 +14,15 @@ The builtin's ``self`` is a holder of the method definition and of the compiled
 from __future__ import annotations
 
 import ctypes
+import functools
 
 import numpy as np
 
 METH_FASTCALL = 0x0080
+#: ``PyArray_New``'s slot in NumPy's C-API table (``numpy/__multiarray_api.h``, stable ABI).
+_ARRAY_NEW_SLOT = 93
+#: Where a tuple's items start in its object (``PyTupleObject.ob_item``, 64-bit CPython).
+TUPLE_ITEMS = 24
 
 
 class _MethodDef(ctypes.Structure):
@@ -47,8 +52,50 @@ def builtin_function(library, symbol: str, name: str):
     return _new_builtin(ctypes.addressof(method_def), owner, None)
 
 
+def program_builtin(library, symbol: str, name: str, python_entry, prepare):
+    """The builtin calling the program entry ``symbol`` (see :mod:`emit_program`), whose
+    ``self`` is the tuple ``(python_entry, prepare, owner)``; None when this process's tuples
+    or NumPy do not have the layout the entry reads."""
+    holder = (python_entry, prepare, None)
+    if not (tuple_layout_ok(holder) and array_new_address()):
+        return None
+    method_def = _MethodDef(name.encode(), library.address(symbol), METH_FASTCALL, None)
+    holder = (python_entry, prepare, _Owner(method_def, library))
+    return _new_builtin(ctypes.addressof(method_def), holder, None)
+
+
+def tuple_layout_ok(sample: tuple) -> bool:
+    """True when a tuple's first item sits at :data:`TUPLE_ITEMS` in the object."""
+    return ctypes.c_void_p.from_address(id(sample) + TUPLE_ITEMS).value == id(sample[0])
+
+
+@functools.cache
+def array_new_address() -> int:
+    """The address of NumPy's ``PyArray_New``, or 0 when calling it once through ctypes does
+    not give the array it should (a NumPy whose C-API table differs)."""
+    from numpy._core import _multiarray_umath
+
+    get = ctypes.pythonapi.PyCapsule_GetPointer
+    get.restype, get.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+    try:
+        table = get(_multiarray_umath._ARRAY_API, None)
+    except (AttributeError, ValueError):
+        return 0
+    address = ctypes.c_void_p.from_address(table + 8 * _ARRAY_NEW_SLOT).value or 0
+    ptr, i32 = ctypes.c_void_p, ctypes.c_int
+    new = ctypes.PYFUNCTYPE(ctypes.py_object, ptr, i32, ctypes.POINTER(ctypes.c_int64), i32,
+                           ptr, ptr, i32, i32, ptr)(address)
+    dims = (ctypes.c_int64 * 2)(3, 4)
+    sample = new(id(np.ndarray), 2, dims, np.dtype(np.int16).num, None, None, 0, 0, None)
+    good = (type(sample) is np.ndarray and sample.shape == (3, 4) and sample.dtype == np.int16
+            and sample.flags.c_contiguous and sample.flags.writeable)
+    return address if good else 0
+
+
 def type_address(key: str) -> int:
-    """The address of the type object ``key``: ``ndarray``, or a dtype's NumPy scalar type."""
+    """The address of ``key``: ``ndarray``, a dtype's NumPy scalar type, or ``PyArray_New``."""
+    if key == "PyArray_New":
+        return array_new_address()
     return id(np.ndarray) if key == "ndarray" else id(np.dtype(key).type)
 
 
@@ -56,3 +103,23 @@ def initialize_module(library, init_symbol: str, keys: list[str]) -> None:
     """Call the module's initializer with the addresses of the type objects ``keys``."""
     init = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * len(keys)))(library.address(init_symbol))
     init(*(type_address(key) for key in keys))
+
+
+class NativeProgram:
+    """A module's program entries (:mod:`emit_program`): ``bind`` makes a function's builtin."""
+
+    def __init__(self, library, symbols: list[str]):
+        self.library = library
+        self.symbols = symbols
+
+    def bind(self, python_entry, return_list: bool, name: str = "function"):
+        """The builtin running the whole function, falling back on ``python_entry``; None when
+        there is no entry of that flavour or this process cannot run one. ``name`` is what
+        Python's own messages call it (``name() takes no keyword arguments``)."""
+        from symc.backends.llvm.status import prepare_runtime
+
+        suffix = "_list" if return_list else "_one"
+        symbol = next((s for s in self.symbols if s.endswith(suffix)), None)
+        if symbol is None:
+            return None
+        return program_builtin(self.library, symbol, name, python_entry, prepare_runtime)

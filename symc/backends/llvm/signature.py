@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import os
 import pickle
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -40,10 +40,11 @@ from symc.graph.types import TensorType
 from symc.ops.scalar import ScalarOp
 
 __all__ = ["ModuleRecord", "code_version", "load_record", "node_text", "signature_text",
+           "wiring_text",
            "store_record"]
 
 #: Bumped when the signature text or the record layout changes meaning.
-FORMAT = "symc-signature-1"
+FORMAT = "symc-signature-2"
 #: Settings that cannot change the IR: where the cache lives, and the thread count (kernels
 #: read ``config.num_threads`` at call time, so changing it must not rebuild modules).
 _IGNORED_SETTINGS = frozenset({"cache_dir", "num_threads"})
@@ -58,27 +59,45 @@ class ModuleRecord:
     """What the IR path made of a list of nodes: enough to use its object code directly.
 
     ``kernels`` holds ``(node position, entry symbol, call plan)`` per lowered node;
-    ``type_keys`` the arguments of the module initializer ``init`` (see :mod:`emit_entry`).
+    ``type_keys`` the arguments of the module initializer ``init`` (see :mod:`emit_entry`);
+    ``program`` the whole-function entries (:mod:`emit_program`), when the module has them.
     """
 
     key: str
     init: str
     type_keys: list[str]
     kernels: list[tuple[int, str, CallPlan]]
+    program: list[str] = field(default_factory=list)
 
     def symbols(self) -> list[str]:
-        """The functions the library must expose: the initializer and each entry point."""
-        return [self.init] + [entry for _, entry, _ in self.kernels]
+        """The functions the library must expose: the initializer, each entry point and the
+        program entries."""
+        return [self.init] + [entry for _, entry, _ in self.kernels] + list(self.program)
 
 
-def signature_text(nodes) -> str | None:
+def signature_text(nodes, fgraph=None) -> str | None:
     """The text naming the module that lowering ``nodes`` (in this order) gives, or ``None``
-    when some op holds a value without an exact spelling."""
+    when some op holds a value without an exact spelling. With ``fgraph``, the text also
+    says how the nodes are wired to each other and to its inputs and outputs (the program
+    entry depends on that)."""
     try:
         body = "\n".join(node_text(node) for node in nodes)
     except Unsignable:
         return None
-    return f"{FORMAT}\n{code_version()}\n{_settings_text()}\n{body}"
+    wiring = wiring_text(fgraph, nodes) if fgraph is not None else ""
+    return f"{FORMAT}\n{code_version()}\n{_settings_text()}\n{body}\n{wiring}"
+
+
+def wiring_text(fgraph, nodes) -> str:
+    """Each node's inputs and the graph's outputs as ``i<k>`` (the graph's input ``k``),
+    ``n<j>.<o>`` (output ``o`` of node ``j``) or ``c`` (a constant, spelled by node_text)."""
+    names = {var: f"i{k}" for k, var in enumerate(fgraph.inputs)}
+    for j, node in enumerate(nodes):
+        names.update({out: f"n{j}.{o}" for o, out in enumerate(node.outputs)})
+    lines = [",".join(names.get(var, "c" if isinstance(var, Constant) else "?")
+                      for var in node.inputs) for node in nodes]
+    return "wiring:" + ";".join(lines) + " out:" + ",".join(names.get(v, "?")
+                                                              for v in fgraph.outputs)
 
 
 def node_text(node) -> str:
@@ -176,6 +195,8 @@ def load_record(key: str, nodes: list) -> ModuleRecord | None:
 
 def _fits(record, nodes: list) -> bool:
     if type(record) is not ModuleRecord or not isinstance(record.key, str):
+        return False
+    if not (isinstance(record.program, list) and all(type(s) is str for s in record.program)):
         return False
     for entry in record.kernels:
         if not (isinstance(entry, tuple) and len(entry) == 3):

@@ -34,7 +34,7 @@ def test_pi_kernel_uses_packed_simd():
     """The chunk function of Sum{Composite{le(sqr(x) + sqr(y), 1)}} runs on ymm/zmm registers:
     vector loads, multiplies (or FMAs), compares and integer adds of the counts."""
     plans = backend.plan_nodes([_pi_node()])
-    module, plans = backend.build_module(plans)
+    module, plans, _ = backend.build_module(plans)
     asm = _function_asm(assembly(str(module)), "k0_strided")
     packed = PACKED.findall(asm)
     assert packed, "no packed SIMD instruction in the pi kernel"

@@ -265,13 +265,17 @@ def test_unspellable_prop_means_no_signature():
 
 
 def test_record_that_does_not_fit_the_nodes_is_ignored(cache_dir):
-    nodes = pi_nodes()
+    x, y = symc.vector("x"), symc.vector("y")
+    fgraph = symc.function([x, y], 4 * (x**2 + y**2 <= 1).sum() / x.shape[0]).fgraph
+    nodes = fgraph.toposort()
     key = "f" * 64
-    good = signature.load_record(jit.ir_key(signature.signature_text(nodes)), nodes)
-    assert good is not None
-    for kernels in ([(len(nodes), "k0_fast", good.kernels[0][2])],  # no such node
-                    [(good.kernels[0][0], "k0_fast", "not a plan")],
-                    []):
-        bad = signature.ModuleRecord(good.key, good.init, good.type_keys, kernels)
+    good = signature.load_record(jit.ir_key(signature.signature_text(nodes, fgraph)), nodes)
+    assert good is not None and good.program == ["symc_program_one", "symc_program_list"]
+    plan = good.kernels[0][2]
+    for kernels, program in [([(len(nodes), "k0_fast", plan)], []),  # no such node
+                             ([(good.kernels[0][0], "k0_fast", "not a plan")], []),
+                             ([], []),
+                             (good.kernels, [b"symc_program_one"])]:  # not a symbol name
+        bad = signature.ModuleRecord(good.key, good.init, good.type_keys, kernels, program)
         signature.store_record(key, bad)
         assert signature.load_record(key, nodes) is None

@@ -1,0 +1,228 @@
+"""The whole-function program entry (symc/backends/llvm/emit_program.py).
+
+A function whose nodes are all LLVM kernels or ``Shape_i`` runs as one compiled builtin;
+anything it does not expect goes, untouched, to the Python entry. These tests check that the
+two paths agree on values, dtypes, errors and messages, and that the native one leaks no
+references or memory, whichever way it ends.
+"""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+import textwrap
+import threading
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import symc
+
+FAST_RUN_LLVM = symc.Mode("fast_run", "llvm")
+
+
+def pi(mode=FAST_RUN_LLVM, **kwargs):
+    x, y = symc.vector("x"), symc.vector("y")
+    return symc.function([x, y], 4 * (x**2 + y**2 <= 1).sum() / x.shape[0], mode=mode,
+                         **kwargs)
+
+
+def is_native(f) -> bool:
+    return f._call is not f._entry and type(f._call).__name__ == "builtin_function_or_method"
+
+
+def both_paths(f, *args):
+    """``(native result or exception, Python entry result or exception)``."""
+    out = []
+    for call in (f, f._entry):
+        try:
+            out.append(call(*args))
+        except Exception as exc:  # compared below
+            out.append(exc)
+    return out
+
+
+def assert_same(native, python):
+    if isinstance(python, Exception):
+        assert type(native) is type(python) and str(native) == str(python)
+        return
+    if isinstance(python, list):
+        assert isinstance(native, list) and len(native) == len(python)
+        for a, b in zip(native, python, strict=True):
+            assert_same(a, b)
+        return
+    assert type(native) is type(python)
+    assert native.dtype == python.dtype and native.shape == python.shape
+    np.testing.assert_array_equal(native, python)
+
+
+def test_pi_runs_natively_and_equals_numpy(mode, rng):
+    f = pi(mode)
+    assert is_native(f) == (mode.backend == "llvm" and mode.optimizer == "fast_run")
+    for n in [0, 1, 7, 1000, 30_000]:
+        x, y = rng.uniform(-1, 1, n), rng.uniform(-1, 1, n)
+        with np.errstate(all="ignore"):
+            want = 4 * (x**2 + y**2 <= 1).sum() / x.shape[0]
+        with np.errstate(all="ignore"):  # n=0: 0/0 as in NumPy
+            got = f(x, y)
+        assert isinstance(got, np.ndarray) and got.shape == () and got.dtype == np.float64
+        np.testing.assert_array_equal(got, want)
+
+
+def test_elementwise_chain_with_several_outputs_returns_a_list(mode, rng):
+    x, y = symc.matrix("x"), symc.matrix("y")
+    f = symc.function([x, y], [symc.exp(x) * y + 1, (x - y).max(axis=0), x.shape[1]],
+                      mode=mode)
+    a, b = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+    got = f(a, b)
+    assert isinstance(got, list) and len(got) == 3
+    np.testing.assert_allclose(got[0], np.exp(a) * b + 1, rtol=1e-14)
+    np.testing.assert_array_equal(got[1], (a - b).max(axis=0))
+    assert got[2].dtype == np.int64 and got[2].shape == () and got[2] == 3
+    one = symc.function([x], [x + 1], mode=mode)(a)
+    assert isinstance(one, list) and len(one) == 1
+    np.testing.assert_array_equal(one[0], a + 1)
+
+
+@pytest.mark.parametrize("case", [
+    "list", "float32", "int", "scalar_to_vector", "mismatch", "subclass", "unaligned",
+    "strided", "negative_strides", "readonly", "empty", "count", "none",
+])
+def test_fallbacks_agree_with_the_python_entry(case, rng):
+    f = pi()
+    assert is_native(f)
+    a, b = rng.uniform(-1, 1, 64), rng.uniform(-1, 1, 64)
+    unaligned = np.frombuffer(b"\0" + a.tobytes(), dtype=np.float64, offset=1, count=64)
+    readonly = a.copy()
+    readonly.flags.writeable = False
+    args = {
+        "list": (list(a), list(b)),
+        "float32": (a.astype(np.float32), b),
+        "int": (np.arange(64), b),
+        "scalar_to_vector": (1.0, b),
+        "mismatch": (a, b[:5]),
+        "subclass": (a.view(np.recarray), b),
+        "unaligned": (unaligned, b),
+        "strided": (np.repeat(a, 2)[::2], b),
+        "negative_strides": (a[::-1], b[::-1]),
+        "readonly": (readonly, b),
+        "empty": (a[:0], b[:0]),
+        "count": (a,),
+        "none": (None, b),
+    }[case]
+    with np.errstate(all="ignore"):
+        native, python = both_paths(f, *args)
+    assert_same(native, python)
+
+
+def test_failures_in_a_later_node_raise_the_python_message(rng):
+    x, y, z = symc.vector("x"), symc.vector("y"), symc.vector("z")
+    f = symc.function([x, y, z], [symc.exp(x) + y, (x * z).max()], mode=FAST_RUN_LLVM)
+    assert is_native(f)
+    a = rng.standard_normal(6)
+    native, python = both_paths(f, a, a, a[:4])
+    assert isinstance(python, ValueError)
+    assert_same(native, python)
+    native, python = both_paths(symc.function([x], x.max(), mode=FAST_RUN_LLVM), a[:0])
+    assert isinstance(python, ValueError) and "zero-size" in str(python)
+    assert_same(native, python)
+
+
+def test_static_lengths_are_checked():
+    x = symc.tensor("x", "float64", shape=(3,))
+    f = symc.function([x], x * 2, mode=FAST_RUN_LLVM)
+    np.testing.assert_array_equal(f(np.arange(3.0)), np.arange(3.0) * 2)
+    native, python = both_paths(f, np.arange(4.0))
+    assert isinstance(python, Exception)
+    assert_same(native, python)
+
+
+def test_no_references_or_memory_leak_on_any_path(rng):
+    x, y, z = symc.vector("x"), symc.vector("y"), symc.vector("z")
+    # intermediates (the sum, the length), outputs, and a node that can fail after another
+    f = symc.function([x, y, z], [symc.exp(x) + y, (x * z).sum() / x.shape[0]],
+                      mode=FAST_RUN_LLVM)
+    assert is_native(f) and len(f.program.order) == 4
+    a, b = rng.standard_normal(2000), rng.standard_normal(2000)
+    short = b[:10]
+
+    def run(args, times=300):
+        for _ in range(times):
+            try:
+                f(*args)
+            except ValueError:
+                pass
+
+    for args in [(a, b, b), (a, b, short), (list(a[:5]), b[:5], b[:5])]:
+        run(args, 20)  # warm: caches, the runtime's first measurements
+        gc.collect()  # an error's traceback holds the arguments until the collector runs
+        counts = [sys.getrefcount(v) for v in args]
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            run(args)
+            gc.collect()
+            grown = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert [sys.getrefcount(v) for v in args] == counts
+        # one leaked 0-d intermediate per call would be ~100 bytes a call
+        assert grown < 30_000, f"{grown} bytes kept by 300 calls"
+
+
+def test_threads_calling_one_function_at_once(rng):
+    f = pi()
+    data = [(rng.uniform(-1, 1, n), rng.uniform(-1, 1, n)) for n in (10, 5000, 200_000)]
+    want = [4 * (x**2 + y**2 <= 1).sum() / len(x) for x, y in data]
+    errors = []
+
+    def work():
+        try:
+            for _ in range(50):
+                for (x, y), w in zip(data, want, strict=True):
+                    assert f(x, y) == w
+        except Exception as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+
+
+def test_profiled_functions_do_not_use_it():
+    f = pi(profile=True)
+    assert not is_native(f) and f.program.native is None
+    assert f(np.zeros(4), np.zeros(4)) == 4.0
+
+
+def test_shared_variables_and_updates_do_not_use_it():
+    x = symc.vector("x")
+    s = symc.shared(np.zeros(3), name="s")
+    f = symc.function([x], x + s, updates={s: s + x}, mode=FAST_RUN_LLVM)
+    assert not is_native(f)
+    np.testing.assert_array_equal(f(np.ones(3)), np.ones(3))
+    np.testing.assert_array_equal(f(np.ones(3)), 2 * np.ones(3))
+
+
+def test_a_second_compile_and_a_fresh_process_get_it(tmp_path):
+    assert is_native(pi()) and is_native(pi())  # the second one from the signature record
+    script = textwrap.dedent("""
+        import numpy as np, symc
+        x, y = symc.vector("x"), symc.vector("y")
+        f = symc.function([x, y], 4 * (x**2 + y**2 <= 1).sum() / x.shape[0])
+        assert type(f._call).__name__ == "builtin_function_or_method", f._call
+        big = np.linspace(-1, 1, 3_000_000)  # large: the first call prepares the pool
+        for _ in range(3):
+            assert f(big, big) == 4 * (2 * big**2 <= 1).sum() / big.size
+        print("ok")
+    """)
+    env = {**__import__("os").environ, "XDG_CACHE_HOME": str(tmp_path)}
+    for _ in range(2):  # compiled, then from the disk cache
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              env=env, timeout=120)
+        assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
