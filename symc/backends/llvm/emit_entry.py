@@ -90,6 +90,7 @@ _CPYTHON = {
     "PyEval_RestoreThread": ir.FunctionType(ir.VoidType(), [PTR]),
     "PyObject_VectorcallDict": ir.FunctionType(PTR, [PTR, PTR, I64, PTR]),
     "Py_DecRef": ir.FunctionType(ir.VoidType(), [PTR]),
+    "Py_IncRef": ir.FunctionType(ir.VoidType(), [PTR]),
     "PyList_New": ir.FunctionType(PTR, [I64]),
     "PyList_SetItem": ir.FunctionType(I32, [PTR, I64, PTR]),
     "PyErr_Clear": ir.FunctionType(ir.VoidType(), []),

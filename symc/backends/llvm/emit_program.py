@@ -42,6 +42,7 @@ from symc.backends.llvm.irtypes import I1, I8, I32, I64, PTR, itemsize, kind
 from symc.backends.llvm.pyfunction import TUPLE_ITEMS
 from symc.backends.llvm.status import STATUS_OK, STATUS_PREPARE
 from symc.graph.types import TensorType
+from symc.ops.elemwise import DimShuffle
 from symc.ops.shape import ShapeI
 
 #: Exported names of the two flavours: one output returned as is, or a list of outputs.
@@ -50,8 +51,15 @@ _RUN = "symc_program_run"
 #: What the internal run function answers its wrappers.
 _DONE, _FALLBACK, _RAISED = 0, 1, 2
 _NULL = ir.Constant(PTR, None)
-#: ``PyArray_New(subtype, nd, dims, type_num, strides, data, itemsize, flags, obj)``.
-_ARRAY_NEW = ir.FunctionType(PTR, [PTR, I32, PTR, I32, PTR, PTR, I32, I32, PTR])
+#: The NumPy C-API functions called, with their C types (see :mod:`numpy_api`):
+#: ``PyArray_New(subtype, nd, dims, type_num, strides, data, itemsize, flags, obj)``,
+#: ``PyArray_NewFromDescr(subtype, descr, nd, dims, strides, data, flags, obj)``,
+#: ``PyArray_SetBaseObject(array, base)``.
+_NUMPY_API = {
+    "PyArray_New": ir.FunctionType(PTR, [PTR, I32, PTR, I32, PTR, PTR, I32, I32, PTR]),
+    "PyArray_NewFromDescr": ir.FunctionType(PTR, [PTR, PTR, I32, PTR, PTR, PTR, I32, PTR]),
+    "PyArray_SetBaseObject": ir.FunctionType(I32, [PTR, PTR]),
+}
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,16 @@ class ShapeStep:
     axis: int
 
 
+@dataclass(frozen=True)
+class ViewStep:
+    """``DimShuffle{order}`` of the value in slot ``source``: a view, no copy; ``dropped``
+    lists the source's dimensions it drops (each must have length 1)."""
+
+    source: int
+    order: tuple
+    dropped: tuple
+
+
 @dataclass
 class ProgramSpec:
     """The function as value slots (inputs first, then each step's outputs) and steps."""
@@ -91,6 +109,10 @@ class ProgramSpec:
         return len(self.inputs) + sum(len(s.outs) if isinstance(s, KernelStep) else 1
                                       for s in self.steps)
 
+    def owned_slots(self) -> range:
+        """The slots of the values the program makes (and must free)."""
+        return range(len(self.inputs), self.n_slots)
+
 
 def plan_program(fgraph, nodes: list, plans: list) -> ProgramSpec | None:
     """The program entry's plan for ``fgraph``, or None when some node, input or output is
@@ -101,25 +123,36 @@ def plan_program(fgraph, nodes: list, plans: list) -> ProgramSpec | None:
         return None
     slot = {v: k for k, v in enumerate(fgraph.inputs)}
     by_node = {p.node: (k, p) for k, p in enumerate(plans)}
-    steps = []
+    steps, views = [], set()
     for node in nodes:
-        if node in by_node:
-            k, plan = by_node[node]
-            step = _kernel_step(f"k{k}", node, plan, slot)
-        elif isinstance(node.op, ShapeI) and node.inputs[0] in slot:
-            step = ShapeStep(slot[node.inputs[0]], node.op.i)
-        else:
-            return None
+        step = _step(node, by_node, slot)
         if step is None:
             return None
         for out in node.outputs:
             slot[out] = len(slot)
+        if isinstance(step, ViewStep):
+            views.add(slot[node.outputs[0]])
         steps.append(step)
     outputs = [slot.get(v, -1) for v in fgraph.outputs]
-    if min(outputs) < len(fgraph.inputs) or len(set(outputs)) != len(outputs):
-        return None  # an input, a constant or a repeated output: the program copies those
+    if min(outputs) < len(fgraph.inputs) or len(set(outputs)) != len(outputs) or (
+            views & set(outputs)):
+        return None  # an input, a view, a constant or a repeated output: the program copies
     inputs = [(v.dtype, v.type.shape) for v in fgraph.inputs]
     return ProgramSpec(inputs, steps, outputs)
+
+
+def _step(node, by_node: dict, slot: dict):
+    """The step running ``node``, or None when the program entry cannot run it."""
+    if node in by_node:
+        k, plan = by_node[node]
+        return _kernel_step(f"k{k}", node, plan, slot)
+    if node.inputs[0] not in slot:
+        return None
+    if isinstance(node.op, ShapeI):
+        return ShapeStep(slot[node.inputs[0]], node.op.i)
+    if isinstance(node.op, DimShuffle):
+        return ViewStep(slot[node.inputs[0]], node.op.new_order, node.op.dropped)
+    return None
 
 
 def _kernel_step(name: str, node, plan, slot: dict) -> KernelStep | None:
@@ -144,6 +177,12 @@ def emit_program(module: ir.Module, spec: ProgramSpec) -> list[str]:
     if len(spec.outputs) == 1:
         names.insert(0, _emit_wrapper(module, run, 1, as_list=False))
     return names
+
+
+def _numpy_api(b: ir.IRBuilder, name: str):
+    """The NumPy C-API function ``name``, callable (its address is set at module init)."""
+    address = b.ptrtoint(process_object(b, name), I64)
+    return b.inttoptr(address, _NUMPY_API[name].as_pointer())
 
 
 def _self_item(b: ir.IRBuilder, self_obj, k: int):
@@ -184,11 +223,9 @@ class _Run:
             obj = b.load(b.gep(args, [ir.Constant(I64, k)], source_etype=PTR), typ=PTR)
             self._check_input(obj, dtype, shape)
             self.values.append(obj)
+        run = {KernelStep: self._kernel, ShapeStep: self._shape_i, ViewStep: self._view}
         for step in spec.steps:
-            if isinstance(step, KernelStep):
-                self._kernel(step)
-            else:
-                self._shape_i(step)
+            run[type(step)](step)
         self._finish(results)
         return self.fn
 
@@ -200,7 +237,7 @@ class _Run:
         if self._fail is None:
             self._fail = self.fn.append_basic_block("fallback")
             fb = ir.IRBuilder(self._fail)
-            for k in range(self.spec.n_slots - len(self.spec.inputs)):
+            for k in range(len(self.spec.owned_slots())):
                 obj = fb.load(fb.gep(self.owned, [ir.Constant(I64, k)], source_etype=PTR),
                               typ=PTR)
                 fb.call(cpython(self.fn.module, "Py_DecRef"), [obj])  # Py_XDECREF
@@ -231,18 +268,11 @@ class _Run:
             shape = b.alloca(I64, size=max(len(dims), 1), name="dims")
         for j, n in enumerate(dims):
             b.store(n, b.gep(shape, [ir.Constant(I64, j)], source_etype=I64))
-        address = b.ptrtoint(process_object(b, "PyArray_New"), I64)
-        new = b.inttoptr(address, _ARRAY_NEW.as_pointer())
-        args = [process_object(b, "ndarray"), ir.Constant(I32, len(dims)), shape,
-                ir.Constant(I32, np.dtype(dtype).num), _NULL, _NULL, ir.Constant(I32, 0),
-                ir.Constant(I32, 0), _NULL]
-        obj = b.call(new, args)
-        made = b.icmp_unsigned("!=", obj, _NULL)
-        with b.if_then(b.not_(made), likely=False):
-            b.call(cpython(b.module, "PyErr_Clear"), [])  # the Python entry will say it
-        self.require(made)
-        b.store(obj, self._owned(len(self.values) - len(self.spec.inputs)))
-        self.values.append(obj)
+        obj = b.call(_numpy_api(b, "PyArray_New"), [
+            process_object(b, "ndarray"), ir.Constant(I32, len(dims)), shape,
+            ir.Constant(I32, np.dtype(dtype).num), _NULL, _NULL, ir.Constant(I32, 0),
+            ir.Constant(I32, 0), _NULL])
+        self._own(obj)
         return obj
 
     def _kernel(self, step: KernelStep) -> None:
@@ -271,13 +301,56 @@ class _Run:
         obj = self._new_array("int64", [])
         b.store(length, _field(b, obj, L.DATA, PTR))
 
+    def _view(self, step: ViewStep) -> None:
+        """A read-only ndarray over the source's memory, whose base is the source."""
+        b, module = self.b, self.fn.module
+        source = self.values[step.source]
+        dims, strides = _field(b, source, L.DIMS, PTR), _field(b, source, L.STRIDES, PTR)
+
+        def read(base, d):
+            return b.load(b.gep(base, [ir.Constant(I64, d)], source_etype=I64), typ=I64)
+
+        for d in step.dropped:
+            self.require(b.icmp_signed("==", read(dims, d), ir.Constant(I64, 1)))
+        nd = len(step.order)
+        with b.goto_entry_block():
+            new_dims = b.alloca(I64, size=max(nd, 1), name="view_dims")
+            new_strides = b.alloca(I64, size=max(nd, 1), name="view_strides")
+        for j, d in enumerate(step.order):
+            length, stride = ((ir.Constant(I64, 1), ir.Constant(I64, 0)) if d == "x"
+                              else (read(dims, d), read(strides, d)))
+            b.store(length, b.gep(new_dims, [ir.Constant(I64, j)], source_etype=I64))
+            b.store(stride, b.gep(new_strides, [ir.Constant(I64, j)], source_etype=I64))
+        descr = _field(b, source, L.DESCR, PTR)
+        b.call(cpython(module, "Py_IncRef"), [descr])  # NewFromDescr steals it
+        view = b.call(_numpy_api(b, "PyArray_NewFromDescr"), [
+            process_object(b, "ndarray"), descr, ir.Constant(I32, nd), new_dims, new_strides,
+            _field(b, source, L.DATA, PTR), ir.Constant(I32, 0), _NULL])
+        self._own(view)
+        b.call(cpython(module, "Py_IncRef"), [source])  # SetBaseObject steals it
+        failed = b.call(_numpy_api(b, "PyArray_SetBaseObject"), [view, source])
+        self._require_no_error(b.icmp_signed("==", failed, ir.Constant(I32, 0)))
+
+    def _own(self, obj) -> None:
+        """Keep the new reference ``obj`` as the next value (fall back if it is NULL)."""
+        b = self.b
+        made = b.icmp_unsigned("!=", obj, _NULL)
+        self._require_no_error(made)
+        b.store(obj, self._owned(len(self.values) - len(self.spec.inputs)))
+        self.values.append(obj)
+
+    def _require_no_error(self, ok) -> None:
+        """Like :meth:`require`, clearing the exception a failed C-API call set."""
+        with self.b.if_then(self.b.not_(ok), likely=False):
+            self.b.call(cpython(self.fn.module, "PyErr_Clear"), [])  # the Python entry says it
+        self.require(ok)
+
     def _finish(self, results) -> None:
         """Hand the outputs over, free the intermediates, serve a runtime request."""
         b, spec, module = self.b, self.spec, self.fn.module
-        n_in = len(spec.inputs)
         for k, s in enumerate(spec.outputs):
             b.store(self.values[s], b.gep(results, [ir.Constant(I64, k)], source_etype=PTR))
-        for s in range(n_in, spec.n_slots):
+        for s in spec.owned_slots():
             if s not in spec.outputs:
                 b.call(cpython(module, "Py_DecRef"), [self.values[s]])
         with b.if_then(b.load(self.prepare, typ=I1), likely=False):

@@ -14,13 +14,12 @@ The builtin's ``self`` is a holder of the method definition and of the compiled
 from __future__ import annotations
 
 import ctypes
-import functools
 
 import numpy as np
 
+from symc.backends.llvm import numpy_api
+
 METH_FASTCALL = 0x0080
-#: ``PyArray_New``'s slot in NumPy's C-API table (``numpy/__multiarray_api.h``, stable ABI).
-_ARRAY_NEW_SLOT = 93
 #: Where a tuple's items start in its object (``PyTupleObject.ob_item``, 64-bit CPython).
 TUPLE_ITEMS = 24
 
@@ -57,7 +56,7 @@ def program_builtin(library, symbol: str, name: str, python_entry, prepare):
     ``self`` is the tuple ``(python_entry, prepare, owner)``; None when this process's tuples
     or NumPy do not have the layout the entry reads."""
     holder = (python_entry, prepare, None)
-    if not (tuple_layout_ok(holder) and array_new_address()):
+    if not (tuple_layout_ok(holder) and numpy_api.addresses()):
         return None
     method_def = _MethodDef(name.encode(), library.address(symbol), METH_FASTCALL, None)
     holder = (python_entry, prepare, _Owner(method_def, library))
@@ -69,33 +68,11 @@ def tuple_layout_ok(sample: tuple) -> bool:
     return ctypes.c_void_p.from_address(id(sample) + TUPLE_ITEMS).value == id(sample[0])
 
 
-@functools.cache
-def array_new_address() -> int:
-    """The address of NumPy's ``PyArray_New``, or 0 when calling it once through ctypes does
-    not give the array it should (a NumPy whose C-API table differs)."""
-    from numpy._core import _multiarray_umath
-
-    get = ctypes.pythonapi.PyCapsule_GetPointer
-    get.restype, get.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
-    try:
-        table = get(_multiarray_umath._ARRAY_API, None)
-    except (AttributeError, ValueError):
-        return 0
-    address = ctypes.c_void_p.from_address(table + 8 * _ARRAY_NEW_SLOT).value or 0
-    ptr, i32 = ctypes.c_void_p, ctypes.c_int
-    new = ctypes.PYFUNCTYPE(ctypes.py_object, ptr, i32, ctypes.POINTER(ctypes.c_int64), i32,
-                           ptr, ptr, i32, i32, ptr)(address)
-    dims = (ctypes.c_int64 * 2)(3, 4)
-    sample = new(id(np.ndarray), 2, dims, np.dtype(np.int16).num, None, None, 0, 0, None)
-    good = (type(sample) is np.ndarray and sample.shape == (3, 4) and sample.dtype == np.int16
-            and sample.flags.c_contiguous and sample.flags.writeable)
-    return address if good else 0
-
-
 def type_address(key: str) -> int:
-    """The address of ``key``: ``ndarray``, a dtype's NumPy scalar type, or ``PyArray_New``."""
-    if key == "PyArray_New":
-        return array_new_address()
+    """The address of ``key``: ``ndarray``, a dtype's NumPy scalar type, or a function of
+    NumPy's C API (:mod:`numpy_api`)."""
+    if key in numpy_api.SLOTS:
+        return numpy_api.address(key)
     return id(np.ndarray) if key == "ndarray" else id(np.dtype(key).type)
 
 

@@ -130,6 +130,56 @@ def test_failures_in_a_later_node_raise_the_python_message(rng):
     assert_same(native, python)
 
 
+def _softmax(x):
+    e = symc.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _np_softmax(a):
+    e = np.exp(a - a.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("name", ["softmax", "bias", "center", "transpose", "drop", "scalar"])
+def test_views_run_natively_and_equal_numpy(name, mode, rng):
+    """DimShuffle nodes become views made by the program entry (read-only, based on the
+    source), so these graphs run natively on LLVM (fast_run) and equal NumPy everywhere."""
+    x, b = symc.matrix("x"), symc.vector("b")
+    col = symc.tensor("col", "float64", shape=(None, 1))
+    s = symc.scalar("s")
+    a, v = rng.standard_normal((5, 3)), rng.standard_normal(3)
+    c, k = rng.standard_normal((5, 1)), np.float64(1.5)
+    inputs, out, args, want = {
+        "softmax": ([x], _softmax(x), (a,), _np_softmax(a)),
+        "bias": ([x, b], symc.tanh(x + b), (a, v), np.tanh(a + v)),
+        "center": ([x], x - x.mean(axis=0), (a,), a - a.mean(axis=0)),
+        "transpose": ([x], x.T * 2 + 1, (a,), a.T * 2 + 1),
+        "drop": ([col], col.dimshuffle(0) * 3, (c,), c[:, 0] * 3),
+        "scalar": ([x, s], x * s.dimshuffle("x", "x") + s, (a, k), a * k + k),
+    }[name]
+    f = symc.function(inputs, out, mode=mode)
+    if mode.backend == "llvm" and mode.optimizer == "fast_run":
+        assert is_native(f)
+    got = f(*args)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+    for bad in ([(a[:, :2], v)] if name == "bias" else []):  # shapes that do not broadcast
+        native, python = both_paths(f, *bad)
+        assert isinstance(python, ValueError)
+        assert_same(native, python)
+
+
+def test_views_of_inputs_are_never_returned(rng):
+    """A function returning a view goes the Python way, which copies it (no aliasing)."""
+    x = symc.matrix("x")
+    f = symc.function([x], [x.T, x.sum(axis=1, keepdims=True)], mode=FAST_RUN_LLVM)
+    a = rng.standard_normal((4, 3))
+    t, s = f(a)
+    np.testing.assert_array_equal(t, a.T)
+    np.testing.assert_allclose(s, a.sum(axis=1, keepdims=True), rtol=1e-14)
+    assert not np.shares_memory(t, a)
+
+
 def test_static_lengths_are_checked():
     x = symc.tensor("x", "float64", shape=(3,))
     f = symc.function([x], x * 2, mode=FAST_RUN_LLVM)
@@ -141,35 +191,40 @@ def test_static_lengths_are_checked():
 
 def test_no_references_or_memory_leak_on_any_path(rng):
     x, y, z = symc.vector("x"), symc.vector("y"), symc.vector("z")
+    m = symc.matrix("m")
     # intermediates (the sum, the length), outputs, and a node that can fail after another
     f = symc.function([x, y, z], [symc.exp(x) + y, (x * z).sum() / x.shape[0]],
                       mode=FAST_RUN_LLVM)
-    assert is_native(f) and len(f.program.order) == 4
+    # views (of an input and of an intermediate), which hold their source and its dtype
+    g = symc.function([m, y], [symc.tanh(m + y), _softmax(m)], mode=FAST_RUN_LLVM)
+    assert is_native(f) and len(f.program.order) == 4 and is_native(g)
     a, b = rng.standard_normal(2000), rng.standard_normal(2000)
-    short = b[:10]
-
-    def run(args, times=300):
-        for _ in range(times):
-            try:
-                f(*args)
-            except ValueError:
-                pass
-
-    for args in [(a, b, b), (a, b, short), (list(a[:5]), b[:5], b[:5])]:
-        run(args, 20)  # warm: caches, the runtime's first measurements
+    mat = rng.standard_normal((50, 40))
+    cases = [(f, (a, b, b)), (f, (a, b, b[:10])), (f, (list(a[:5]), b[:5], b[:5])),
+             (g, (mat, b[:40])), (g, (mat, b[:7]))]
+    for fn, args in cases:
+        _run(fn, args, 20)  # warm: caches, the runtime's first measurements
         gc.collect()  # an error's traceback holds the arguments until the collector runs
-        counts = [sys.getrefcount(v) for v in args]
+        counts = [sys.getrefcount(v) for v in [*args, mat.dtype]]
         tracemalloc.start()
         try:
             before = tracemalloc.get_traced_memory()[0]
-            run(args)
+            _run(fn, args, 300)
             gc.collect()
             grown = tracemalloc.get_traced_memory()[0] - before
         finally:
             tracemalloc.stop()
-        assert [sys.getrefcount(v) for v in args] == counts
+        assert [sys.getrefcount(v) for v in [*args, mat.dtype]] == counts
         # one leaked 0-d intermediate per call would be ~100 bytes a call
         assert grown < 30_000, f"{grown} bytes kept by 300 calls"
+
+
+def _run(fn, args, times: int) -> None:
+    for _ in range(times):
+        try:
+            fn(*args)
+        except ValueError:
+            pass
 
 
 def test_threads_calling_one_function_at_once(rng):
