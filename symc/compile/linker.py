@@ -144,9 +144,11 @@ def _call_text(k: int, thunk, args: list[str], namespace: dict) -> str:
 def link(fgraph: FunctionGraph, backend: str, profiler=None) -> Program:
     """Generate, compile and return the program computing ``fgraph``'s outputs."""
     order = fgraph.toposort()
-    # Backends read symc.profiling.current_profile() while they compile, to report phases.
+    before = _compile_counters(backend) if profiler is not None else {}
     with profiler.compiling() if profiler is not None else contextlib.nullcontext():
         thunks, tags = choose_thunks(fgraph, order, backend)
+    if profiler is not None:
+        _report_compile(profiler, before, _compile_counters(backend))
     namespace: dict = {"_copy": np.array, "_asarray": np.asarray}
     name = _Names(fgraph, namespace)
     lines = [f"def program({', '.join(name(v) for v in fgraph.inputs)}):"]
@@ -184,6 +186,31 @@ def link(fgraph: FunctionGraph, backend: str, profiler=None) -> Program:
     exec(compile(program.source, f"<symc program {id(program):x}>", "exec"), namespace)
     program.fn = namespace["program"]
     return program
+
+
+#: A backend's compile counters (``compile_counters()``) as profile phases and cache kinds.
+_PHASES = {"ir_build_seconds": "LLVM IR build", "parse_seconds": "LLVM parse",
+           "optimize_seconds": "LLVM optimize", "codegen_seconds": "LLVM code generation",
+           "load_seconds": "LLVM load"}
+_CACHE_KINDS = {"memory_hits": "memory", "disk_hits": "disk", "misses": "miss"}
+
+
+def _compile_counters(backend: str) -> dict:
+    module = backend_module(backend)
+    counters = getattr(module, "compile_counters", None)
+    return counters() if counters is not None else {}
+
+
+def _report_compile(profiler, before: dict, after: dict) -> None:
+    """Give the profile what this link added to the backend's counters: seconds per compile
+    phase, and where the kernels' object code came from."""
+    for key, phase in _PHASES.items():
+        seconds = after.get(key, 0.0) - before.get(key, 0.0)
+        if seconds > 0:
+            profiler.add_compile_phase(phase, seconds)
+    for key, kind in _CACHE_KINDS.items():
+        for _ in range(int(after.get(key, 0) - before.get(key, 0))):
+            profiler.note_cache(kind)
 
 
 def _native_program(thunks: dict):

@@ -256,3 +256,34 @@ def test_wide_programs_fold_more_often():
         f(np.ones(2))
     assert len(f.profile.records[0].buffer) == 402  # one call pending, the rest folded
     assert f.profile.to_dict()["nodes"][0]["calls"] == f.profile.fold_every + 1
+
+
+def test_llvm_compile_phases_and_cache_in_the_summary(tmp_path):
+    """The linker reports what the LLVM backend did for each profiled function: its compile
+    phases, and whether the object code came from memory, disk or a fresh compile."""
+    from symc.backends.llvm import codecache, jit
+
+    def forget():
+        jit.clear_memory_cache()
+        codecache.signature_cache.clear_memory()
+
+    x = symc.vector("x")
+    forget()
+    try:
+        with symc.config.change(cache_dir=str(tmp_path)):
+            cold = symc.function([x], symc.exp(x) * 3 + 1, profile=True,
+                                 mode=symc.Mode("fast_run", "llvm"))
+            warm = symc.function([x], symc.exp(x) * 3 + 1, profile=True,
+                                 mode=symc.Mode("fast_run", "llvm"))
+    finally:
+        forget()
+    np.testing.assert_allclose(cold(np.arange(3.0)), np.exp(np.arange(3.0)) * 3 + 1)
+    phases = cold.profile.compile_phases
+    assert {"LLVM IR build", "LLVM optimize", "LLVM code generation"} <= set(phases)
+    assert all(seconds > 0 for seconds in phases.values())
+    assert cold.profile.cache == {"memory": 0, "disk": 0, "miss": 1}
+    assert "Kernel cache: 0 memory hits, 0 disk hits, 1 misses (compiled)" in report(cold.profile)
+    assert "LLVM code generation: " in report(cold.profile)
+    # the same graph again: its signature is on record, the code in memory; nothing compiled
+    assert warm.profile.cache == {"memory": 1, "disk": 0, "miss": 0}
+    assert "LLVM optimize" not in warm.profile.compile_phases

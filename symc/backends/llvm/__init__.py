@@ -28,6 +28,7 @@ are exported; the entry points split them across the runtime's thread pool when 
 
 from __future__ import annotations
 
+import time
 import warnings
 from typing import TYPE_CHECKING
 
@@ -48,7 +49,7 @@ NAME = "llvm"
 #: The backend's tag in profiles and in ``Program.tags``.
 TAG = "L"
 
-__all__ = ["NAME", "TAG", "build_module", "make_thunks", "plan_nodes"]
+__all__ = ["NAME", "TAG", "build_module", "compile_counters", "make_thunks", "plan_nodes"]
 
 
 def plan_nodes(nodes, fastmath: tuple | None = None) -> list[NodeKernel]:
@@ -110,6 +111,12 @@ def _emit_program(module, fgraph, nodes, plans) -> list[str]:
     return emit_program(module, spec) if spec is not None else []
 
 
+def compile_counters() -> dict[str, float]:
+    """A copy of the JIT's process-wide counters (:data:`jit.stats`): the linker reports what
+    one function's compile added to them in its profile."""
+    return dict(jit.stats)
+
+
 def make_thunks(fgraph, nodes) -> dict:
     """Thunks for the nodes this backend lowers; the others are left out (NumPy runs them)."""
     if not layout_ok():
@@ -136,15 +143,18 @@ def _compile_thunks(fgraph, nodes: list, signature_key: str | None) -> dict:
     record the result under ``signature_key`` for the next compile of the same nodes."""
     from symc.backends.llvm.emit_entry import MODULE_INIT, type_keys
 
+    start = time.perf_counter()
     planned = plan_nodes(nodes)
     if not planned:
         return {}
     module, plans, program = build_module(planned, fgraph, nodes)
     if not plans:
         return {}
+    ir_text = str(module)
     jit.stats["ir_builds"] += 1
+    jit.stats["ir_build_seconds"] += time.perf_counter() - start
     try:
-        library = jit.compile_ir(str(module), [MODULE_INIT] + [p.entry for p in plans] + program)
+        library = jit.compile_ir(ir_text, [MODULE_INIT] + [p.entry for p in plans] + program)
     except jit.CompileError as exc:
         warnings.warn(f"symc LLVM backend: module rejected, NumPy runs every node: {exc}",
                       RuntimeWarning, stacklevel=3)

@@ -74,6 +74,7 @@ _STAT_NAMES = (
     "signature_hits",
     "signature_misses",
     "ir_builds",
+    "ir_build_seconds",
 )
 #: Process-wide counters: hits and misses, LLVM phases run, and seconds spent in each phase;
 #: ``signature_*`` and ``ir_builds`` are kept by the backend (:mod:`symc.backends.llvm`): a
