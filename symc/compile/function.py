@@ -209,11 +209,21 @@ class Function:
             value = local.get(arg, self._fn.__globals__.get(arg))
             shapes.append(str(np.shape(value)) if value is not None else "?")
         msg = (f"{node.op} failed on inputs of shapes {', '.join(shapes)}: {str(exc).strip()}. "
-               f"The node was built at {node.site_text()}.")
+               f"The node was built at {node.site_text()}.{self._given_shapes(local)}")
         try:
             return type(exc)(msg)
         except Exception:
             return RuntimeError(msg)
+
+    def _given_shapes(self, local: dict) -> str:
+        """`` Called with x: (5, 2), y: (3,).`` from the failing frame's inputs ``i<k>``
+        (the node's own inputs may be views or broadcasts of them); "" when absent."""
+        given = []
+        for k, var in enumerate(self.inputs):
+            if f"i{k}" not in local:
+                return ""
+            given.append(f"{var.name or f'input {k}'}: {np.shape(local[f'i{k}'])}")
+        return f" Called with {', '.join(given)}." if given else ""
 
     def describe_inputs(self, args) -> str:
         """A description of given values, for messages."""

@@ -78,3 +78,12 @@ def test_inspect_sees_the_inputs():
     x, y = symc.vector("x"), symc.vector("x")
     f = symc.function([x, y, symc.vector()], x + y, on_unused_input="ignore")
     assert str(inspect.signature(f)) == "(x, _x, i2, /)"
+
+
+def test_errors_also_give_the_shapes_the_function_was_called_with(mode):
+    """The failing node sees ``b`` broadcast to (1, 3); the message also says what was given."""
+    x, b = symc.matrix("x"), symc.vector("b")
+    for profile in (False, True):
+        f = symc.function([x, b], symc.tanh(x + b), mode=mode, profile=profile)
+        with pytest.raises(ValueError, match=r"Called with x: \(5, 2\), b: \(3,\)\.$"):
+            f(np.ones((5, 2)), np.ones(3))

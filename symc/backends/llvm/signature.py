@@ -89,15 +89,17 @@ def signature_text(nodes, fgraph=None) -> str | None:
 
 
 def wiring_text(fgraph, nodes) -> str:
-    """Each node's inputs and the graph's outputs as ``i<k>`` (the graph's input ``k``),
+    """The graph's input types (all of them: the program entry checks even unused ones), then
+    each node's inputs and the graph's outputs as ``i<k>`` (the graph's input ``k``),
     ``n<j>.<o>`` (output ``o`` of node ``j``) or ``c`` (a constant, spelled by node_text)."""
+    inputs = "inputs:" + ",".join(_type_text(var.type) for var in fgraph.inputs)
     names = {var: f"i{k}" for k, var in enumerate(fgraph.inputs)}
     for j, node in enumerate(nodes):
         names.update({out: f"n{j}.{o}" for o, out in enumerate(node.outputs)})
     lines = [",".join(names.get(var, "c" if isinstance(var, Constant) else "?")
                       for var in node.inputs) for node in nodes]
-    return "wiring:" + ";".join(lines) + " out:" + ",".join(names.get(v, "?")
-                                                              for v in fgraph.outputs)
+    outputs = ",".join(names.get(v, "?") for v in fgraph.outputs)
+    return f"{inputs} wiring:{';'.join(lines)} out:{outputs}"
 
 
 def node_text(node) -> str:

@@ -281,3 +281,24 @@ def test_a_second_compile_and_a_fresh_process_get_it(tmp_path):
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                               env=env, timeout=120)
         assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_same_nodes_with_other_inputs_get_their_own_entry():
+    """The program entry checks every input, used or not: graphs whose nodes are the same but
+    whose inputs differ (an unused one, another static shape) must not share a module."""
+    a, b, c = symc.dvector("a"), symc.dvector("b"), symc.dvector("c")
+    fixed = symc.tensor("a", "float64", shape=(2,))
+    two = symc.function([a, b], a + b, mode=FAST_RUN_LLVM)
+    three = symc.function([a, b, c], a + b, mode=FAST_RUN_LLVM, on_unused_input="ignore")
+    static = symc.function([fixed, b], fixed + b, mode=FAST_RUN_LLVM)
+    o = np.ones(2)
+    np.testing.assert_array_equal(two(o, o), 2 * o)
+    np.testing.assert_array_equal(three(o, o, o), 2 * o)
+    np.testing.assert_array_equal(static(o, o), 2 * o)
+    with pytest.raises(TypeError, match="takes 2 input"):
+        two(o, o, o)
+    with pytest.raises(TypeError, match="takes 3 input"):
+        three(o, o)
+    with pytest.raises(TypeError):
+        static(np.ones(3), np.ones(3))
+    np.testing.assert_array_equal(two(np.ones(3), np.ones(3)), 2 * np.ones(3))
