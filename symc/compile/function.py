@@ -210,10 +210,14 @@ class Function:
             shapes.append(str(np.shape(value)) if value is not None else "?")
         msg = (f"{node.op} failed on inputs of shapes {', '.join(shapes)}: {str(exc).strip()}. "
                f"The node was built at {node.site_text()}.{self._given_shapes(local)}")
-        try:
-            return type(exc)(msg)
-        except Exception:
-            return RuntimeError(msg)
+        # The error's own class, else the nearest base taking one message (NumPy's
+        # _ArrayMemoryError wants more arguments: it is restated as a MemoryError).
+        for cls in type(exc).__mro__:
+            try:
+                return cls(msg)
+            except Exception:
+                continue
+        return RuntimeError(msg)
 
     def _given_shapes(self, local: dict) -> str:
         """`` Called with x: (5, 2), y: (3,).`` from the failing frame's inputs ``i<k>``

@@ -92,6 +92,8 @@ _CPYTHON = {
     "Py_DecRef": ir.FunctionType(ir.VoidType(), [PTR]),
     "Py_IncRef": ir.FunctionType(ir.VoidType(), [PTR]),
     "PyList_New": ir.FunctionType(PTR, [I64]),
+    "PyDict_New": ir.FunctionType(PTR, []),
+    "PyDict_SetItem": ir.FunctionType(I32, [PTR, PTR, PTR]),
     "PyList_SetItem": ir.FunctionType(I32, [PTR, I64, PTR]),
     "PyErr_Clear": ir.FunctionType(ir.VoidType(), []),
 }

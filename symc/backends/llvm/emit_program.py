@@ -49,7 +49,8 @@ from symc.ops.shape import ShapeI
 ONE, LIST = "symc_program_one", "symc_program_list"
 _RUN = "symc_program_run"
 #: What the internal run function answers its wrappers.
-_DONE, _FALLBACK, _RAISED = 0, 1, 2
+_DONE, _FALLBACK = 0, 1
+_KEYWORDS = "symc_program_keywords"
 _NULL = ir.Constant(PTR, None)
 #: The NumPy C-API functions called, with their C types (see :mod:`numpy_api`):
 #: ``PyArray_New(subtype, nd, dims, type_num, strides, data, itemsize, flags, obj)``,
@@ -358,25 +359,29 @@ class _Run:
             answer = b.call(cpython(module, "PyObject_VectorcallDict"),
                             [_self_item(b, self_obj, 1), _NULL, ir.Constant(I64, 0), _NULL])
             with b.if_then(b.icmp_unsigned("==", answer, _NULL), likely=False):
+                # the Python entry runs again and raises it, restated with the node
+                b.call(cpython(module, "PyErr_Clear"), [])
                 for s in spec.outputs:
                     b.call(cpython(module, "Py_DecRef"), [self.values[s]])
-                b.ret(ir.Constant(I32, _RAISED))
+                b.ret(ir.Constant(I32, _FALLBACK))
             b.call(cpython(module, "Py_DecRef"), [answer])
         b.ret(ir.Constant(I32, _DONE))
 
 
 def _emit_wrapper(module: ir.Module, run: ir.Function, n_out: int, as_list: bool) -> str:
-    """``PyObject *<name>(self, args, nargs)``: run, then return the output (or a list of the
-    outputs), NULL with the exception set, or whatever the Python entry returns."""
-    fn = ir.Function(module, ir.FunctionType(PTR, [PTR, PTR, I64]), LIST if as_list else ONE)
-    self_obj, args, nargs = fn.args
+    """``PyObject *<name>(self, args, nargs, kwnames)`` (``METH_FASTCALL | METH_KEYWORDS``):
+    run, then return the output (or a list of the outputs), NULL with the exception set, or
+    whatever the Python entry returns (it gets every call with keywords, to refuse them)."""
+    fn = ir.Function(module, ir.FunctionType(PTR, [PTR, PTR, I64, PTR]),
+                     LIST if as_list else ONE)
+    self_obj, args, nargs, kwnames = fn.args
     b = ir.IRBuilder(fn.append_basic_block("entry"))
+    python_entry = _self_item(b, self_obj, 0)
+    with b.if_then(b.icmp_unsigned("!=", kwnames, _NULL), likely=False):
+        b.ret(b.call(_keywords_call(module), [python_entry, args, nargs, kwnames]))
     results = b.alloca(PTR, size=n_out, name="results")
     status = b.call(run, [self_obj, args, nargs, results])
-    with b.if_then(b.icmp_signed("==", status, ir.Constant(I32, _RAISED)), likely=False):
-        b.ret(_NULL)
     with b.if_then(b.icmp_signed("==", status, ir.Constant(I32, _FALLBACK)), likely=False):
-        python_entry = _self_item(b, self_obj, 0)
         b.ret(b.call(cpython(module, "PyObject_VectorcallDict"),
                      [python_entry, args, nargs, _NULL]))
     outs = [b.load(b.gep(results, [ir.Constant(I64, k)], source_etype=PTR), typ=PTR)
@@ -393,3 +398,42 @@ def _emit_wrapper(module: ir.Module, run: ir.Function, n_out: int, as_list: bool
         b.call(cpython(module, "PyList_SetItem"), [listed, ir.Constant(I64, k), out])
     b.ret(listed)
     return fn.name
+
+
+def _keywords_call(module: ir.Module) -> ir.Function:
+    """``PyObject *symc_program_keywords(callable, args, nargs, kwnames)``: the vectorcall
+    with keywords, through a dict (``PyObject_VectorcallDict`` is in every CPython >= 3.9)."""
+    if _KEYWORDS in module.globals:
+        return module.globals[_KEYWORDS]
+    fn = ir.Function(module, ir.FunctionType(PTR, [PTR, PTR, I64, PTR]), _KEYWORDS)
+    fn.linkage = "internal"
+    fn.attributes.add("noinline")
+    callable_, args, nargs, kwnames = fn.args
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    kwargs = b.call(cpython(module, "PyDict_New"), [])
+    with b.if_then(b.icmp_unsigned("==", kwargs, _NULL), likely=False):
+        b.ret(_NULL)
+    count = _field(b, kwnames, TUPLE_ITEMS - 8, I64)  # ob_size precedes the items
+    head, body, done = (fn.append_basic_block(n) for n in ("head", "body", "done"))
+    start = b.block
+    b.branch(head)
+    b.position_at_end(head)
+    i = b.phi(I64)
+    i.add_incoming(ir.Constant(I64, 0), start)
+    b.cbranch(b.icmp_signed("<", i, count), body, done)
+    b.position_at_end(body)
+    key = b.load(b.gep(kwnames, [b.add(b.mul(i, ir.Constant(I64, 8)),
+                                       ir.Constant(I64, TUPLE_ITEMS))], source_etype=I8),
+                 typ=PTR)
+    value = b.load(b.gep(args, [b.add(nargs, i)], source_etype=PTR), typ=PTR)
+    failed = b.call(cpython(module, "PyDict_SetItem"), [kwargs, key, value])
+    with b.if_then(b.icmp_signed("!=", failed, ir.Constant(I32, 0)), likely=False):
+        b.call(cpython(module, "Py_DecRef"), [kwargs])
+        b.ret(_NULL)
+    i.add_incoming(b.add(i, ir.Constant(I64, 1)), b.block)
+    b.branch(head)
+    b.position_at_end(done)
+    answer = b.call(cpython(module, "PyObject_VectorcallDict"), [callable_, args, nargs, kwargs])
+    b.call(cpython(module, "Py_DecRef"), [kwargs])
+    b.ret(answer)
+    return fn

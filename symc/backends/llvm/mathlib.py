@@ -15,8 +15,8 @@ NaN, infinities, signed zeros, subnormals, overflow and underflow.
 
 Accuracy: within 4 ulp of NumPy's float32/float64 ufuncs everywhere (within 1-2 ulp of the
 correctly rounded result; the larger float32 distances come from NumPy's own float32
-SIMD code, which is up to ~3.8 ulp off), except sin/cos/tan for ``|x| >= 2^48``, where
-the results are bounded but meaningless (see ``mathlib_trig``).
+SIMD code, which is up to ~3.8 ulp off), over the whole finite range: sin, cos and tan of
+``|x| >= 2^48`` take a Payne-Hanek reduction (see ``mathlib_trig``).
 
 How each function works is in the module that defines it: ``mathlib_exp`` (exp, exp2,
 expm1), ``mathlib_log`` (logs, pow), ``mathlib_trig`` (sin, cos, tan), ``mathlib_atrig``

@@ -20,6 +20,7 @@ import numpy as np
 from symc.backends.llvm import numpy_api
 
 METH_FASTCALL = 0x0080
+METH_KEYWORDS = 0x0002
 #: Where a tuple's items start in its object (``PyTupleObject.ob_item``, 64-bit CPython).
 TUPLE_ITEMS = 24
 
@@ -58,7 +59,8 @@ def program_builtin(library, symbol: str, name: str, python_entry, prepare):
     holder = (python_entry, prepare, None)
     if not (tuple_layout_ok(holder) and numpy_api.addresses()):
         return None
-    method_def = _MethodDef(name.encode(), library.address(symbol), METH_FASTCALL, None)
+    method_def = _MethodDef(name.encode(), library.address(symbol),
+                            METH_FASTCALL | METH_KEYWORDS, None)
     holder = (python_entry, prepare, _Owner(method_def, library))
     return _new_builtin(ctypes.addressof(method_def), holder, None)
 

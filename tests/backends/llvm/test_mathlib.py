@@ -27,7 +27,8 @@ TWO_ARG = {"pow", "arctan2"}
 FAST_FLAGS = ("reassoc", "nsz", "arcp", "contract", "afn")
 #: What clang puts on a function compiled with those flags (without nnan/ninf).
 FAST_ATTRIBUTES = '"no-signed-zeros-fp-math"="true" "approx-func-fp-math"="true"'
-#: |x| beyond which sin/cos/tan are documented as inaccurate (mathlib_trig).
+#: |x| where sin/cos/tan switch to the Payne-Hanek reduction (mathlib_trig): the sweeps here
+#: stay below it; tests/backends/llvm/test_trig_huge.py covers everything above.
 TRIG_RANGE = 2.0**48
 
 # --- a private JIT -------------------------------------------------------------------------
