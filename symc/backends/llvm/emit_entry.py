@@ -141,11 +141,9 @@ def _field(b, base, offset: int, ty):
 class _Entry:
     """Builds one entry function; ``fail(status)`` blocks return that status."""
 
-    def __init__(self, module, name, operands: list[Operand], ndim: int, suffix: str = "_call",
-                 extra_args: int = 0):
+    def __init__(self, module, name, operands: list[Operand], ndim: int):
         self.operands, self.ndim = operands, ndim
-        fnty = ir.FunctionType(I32, [PTR] * (len(operands) + extra_args))
-        self.fn = ir.Function(module, fnty, f"{name}{suffix}")
+        self.fn = ir.Function(module, ir.FunctionType(I32, [PTR] * len(operands)), f"{name}_call")
         self.fn.linkage = "internal"  # inlined into the builtin below
         self.b = ir.IRBuilder(self.fn.append_basic_block("entry"))
         self.layout = CtxLayout(len(operands), ndim)
@@ -447,22 +445,6 @@ def _run_reduction(e: _Entry, reduction: Reduction, history, args: list, out_cou
         with whole:
             b.store(dispatch_loop(b, history, *args, ONE), slot_flags)
     return b.load(slot_flags, typ=I32)
-
-
-def emit_iteration_shape(module: ir.Module, name: str, operands: list[Operand], ndim: int) -> str:
-    """Emit ``i32 <name>_shape(inputs..., i64 *shape)``: check the node's input operands as
-    ``<name>_call`` does and store their broadcast iteration shape (status 0), or return the
-    status ``<name>_call`` would (1: layout, 2: shapes). A whole-program entry
-    (:mod:`emit_program`) calls it to size the node's outputs before allocating them."""
-    inputs = [op for op in operands if not op.is_output]
-    e = _Entry(module, name, inputs, ndim, suffix="_shape", extra_args=1)
-    dims = [e.read_operand(k)[1] for k in range(len(inputs))]
-    shape = _broadcast_shape(e, dims)
-    out = e.fn.args[-1]
-    for j, n in enumerate(shape):
-        e.b.store(n, e.b.gep(out, [ir.Constant(I64, j)], source_etype=I64))
-    e.b.ret(ir.Constant(I32, STATUS_OK))
-    return e.fn.name
 
 
 def emit_builtin(module: ir.Module, name: str, n_operands: int) -> str:

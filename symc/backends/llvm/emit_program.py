@@ -8,9 +8,10 @@ N=30,000 the Python program spends ~0.9 µs per call around 3 µs of kernels; th
 spends ~0.2 µs. It:
 
 * checks that each argument is an ndarray of the input's dtype, ndim and static lengths;
-* per kernel node, runs ``<node>_shape`` (the node's own operand checks, and the broadcast
-  iteration shape), allocates the outputs with NumPy's ``PyArray_New`` and runs
-  ``<node>_call``; per ``Shape_i``, stores the length in a new 0-d int64 array;
+* per kernel node, reads the broadcast iteration shape off its inputs, allocates the
+  outputs with NumPy's ``PyArray_New`` and runs ``<node>_call`` (which checks every
+  operand, outputs included, before touching memory); per ``Shape_i``, stores the length
+  in a new 0-d int64 array;
 * returns the outputs (the one array, or a list) and frees the intermediates.
 
 It never reports an error itself. Any status it does not expect -- an argument that is not
@@ -34,7 +35,6 @@ import numpy as np
 from symc.backends.llvm import arraylayout as L
 from symc.backends.llvm.emit_entry import (
     cpython,
-    emit_iteration_shape,
     operand_checker,
     process_object,
 )
@@ -65,16 +65,14 @@ _NUMPY_API = {
 
 @dataclass(frozen=True)
 class KernelStep:
-    """A lowered node: ``<name>_shape`` and ``<name>_call`` over the value slots ``args``;
-    ``outs`` holds each output's dtype and the iteration dimensions it keeps; ``nonempty``
-    the dimensions that must not be empty (a max or min reduces over them); ``operands``
-    and ``ndim`` are the node's kernel operands and loop depth."""
+    """A lowered node: ``<name>_call`` over the value slots ``args``; ``outs`` holds each
+    output's dtype and the iteration dimensions it keeps; ``nonempty`` the dimensions that
+    must not be empty (a max or min reduces over them); ``ndim`` the loop depth."""
 
     name: str
     args: tuple
     outs: tuple
     nonempty: tuple
-    operands: tuple
     ndim: int
 
 
@@ -164,7 +162,7 @@ def _kernel_step(name: str, node, plan, slot: dict) -> KernelStep | None:
                  for op in plan.operands if op.is_output)
     nonempty = tuple(call.reduced) if call.empty_raises else ()
     return KernelStep(name, tuple(slot[node.inputs[p]] for p in call.array_inputs), outs,
-                      nonempty, tuple(plan.operands), plan.ndim)
+                      nonempty, plan.ndim)
 
 
 def emit_program(module: ir.Module, spec: ProgramSpec) -> list[str]:
@@ -172,7 +170,6 @@ def emit_program(module: ir.Module, spec: ProgramSpec) -> list[str]:
     for step in spec.steps:
         if isinstance(step, KernelStep):  # called from here too: keep one copy of each
             module.get_global(f"{step.name}_call").attributes.add("noinline")
-            emit_iteration_shape(module, step.name, list(step.operands), step.ndim)
     run = _Run(module, spec).emit()
     names = [_emit_wrapper(module, run, len(spec.outputs), as_list=True)]
     if len(spec.outputs) == 1:
@@ -278,13 +275,8 @@ class _Run:
 
     def _kernel(self, step: KernelStep) -> None:
         b, module = self.b, self.fn.module
-        with b.goto_entry_block():
-            shape_slot = b.alloca(I64, size=max(step.ndim, 1), name="shape")
         ins = [self.values[s] for s in step.args]
-        status = b.call(module.get_global(f"{step.name}_shape"), ins + [shape_slot])
-        self.require(b.icmp_signed("==", status, ir.Constant(I32, STATUS_OK)))
-        shape = [b.load(b.gep(shape_slot, [ir.Constant(I64, j)], source_etype=I64), typ=I64)
-                 for j in range(step.ndim)]
+        shape = self._broadcast(ins, step.ndim)
         for j in step.nonempty:
             self.require(b.icmp_signed("!=", shape[j], ir.Constant(I64, 0)))
         outs = [self._new_array(dtype, [shape[j] for j in kept]) for dtype, kept in step.outs]
@@ -294,6 +286,25 @@ class _Run:
             b.store(ir.Constant(I1, 1), self.prepare)
         done = b.icmp_signed("==", status, ir.Constant(I32, STATUS_OK))
         self.require(b.or_(done, prepare))
+
+    def _broadcast(self, arrays: list, ndim: int) -> list:
+        """The iteration shape: along each dimension, the length of an array that is not 1.
+
+        Every value the program holds is an ndarray of its variable's ndim (the kernel's
+        loop depth), so the lengths can be read directly. Whether they really broadcast is
+        ``<node>_call``'s own check, against the outputs allocated from this shape: a
+        mismatch makes it refuse (status 2) before touching memory, and the Python entry
+        raises the error."""
+        b = self.b
+        dims = [_field(b, array, L.DIMS, PTR) for array in arrays]
+        shape = []
+        for j in range(ndim):
+            n = ir.Constant(I64, 1)
+            for lengths in dims:
+                d = b.load(b.gep(lengths, [ir.Constant(I64, j)], source_etype=I64), typ=I64)
+                n = b.select(b.icmp_signed("!=", d, ir.Constant(I64, 1)), d, n)
+            shape.append(n)
+        return shape
 
     def _shape_i(self, step: ShapeStep) -> None:
         b = self.b
