@@ -126,6 +126,15 @@ def _last_uses(order: list[Apply], outputs: list[Variable]) -> dict[int, list[Va
     return by_line
 
 
+def _value_name(var: Variable, name: _Names, namespace: dict) -> str:
+    """The name holding ``var``'s value as an output: a weak constant's array itself (thunks
+    get it as a Python scalar, which would lose a padded shape such as (1,))."""
+    if isinstance(var, Constant) and var.weak:
+        namespace[f"{name(var)}_array"] = var.data
+        return f"{name(var)}_array"
+    return name(var)
+
+
 def _fresh_array(var: Variable, thunks: dict) -> bool:
     """True when ``var`` comes from a thunk that always returns new ndarrays (a backend marks
     such thunks with ``returns_ndarray = True``), so it needs no ``np.asarray``."""
@@ -174,7 +183,7 @@ def link(fgraph: FunctionGraph, backend: str, profiler=None) -> Program:
             lines.append(f"    del {', '.join(dead)}")
         if rec is not None:
             lines += rec.after_node(k)
-    results = [f"_copy({name(v)})" if copy else (
+    results = [f"_copy({_value_name(v, name, namespace)})" if copy else (
         name(v) if _fresh_array(v, thunks) else f"_asarray({name(v)})")
         for v, copy in zip(fgraph.outputs, _output_needs_copy(fgraph), strict=True)]
     results_text = f"{', '.join(results)}{',' if len(results) == 1 else ''}"

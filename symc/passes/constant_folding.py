@@ -66,8 +66,16 @@ def perform(node: Apply, values: list) -> list[np.ndarray] | None:
     with np.errstate(all="ignore"):
         result = fn(node.op, node, *values)
     results = result if len(node.outputs) > 1 else (result,)
-    return [np.asarray(r).astype(o.dtype, copy=False) for r, o in zip(results, node.outputs,
-                                                                       strict=True)]
+    return [_as_type(np.asarray(r).astype(o.dtype, copy=False), o.type)
+            for r, o in zip(results, node.outputs, strict=True)]
+
+
+def _as_type(value: np.ndarray, t: TensorType) -> np.ndarray:
+    """``value`` with the output's static shape: weak constants are computed as Python
+    scalars, so ``sub`` of two length-1 weak constants gives a 0-d result."""
+    if value.shape != t.shape and None not in t.shape and value.size == int(np.prod(t.shape)):
+        return value.reshape(t.shape)
+    return value
 
 
 def _argument(var: Constant):

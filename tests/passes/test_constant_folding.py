@@ -48,3 +48,20 @@ def test_a_node_that_raises_is_not_folded():
         f()
     with pytest.raises(OverflowError):
         symc.function([], out, mode=REFERENCE)()
+
+
+def test_weak_constants_padded_to_length_one_keep_their_shape(mode):
+    """``sub(2, 1)`` after both were padded to shape (1,) (as next to a vector): NumPy gets the
+    weak constants as Python ints and answers 0-d; folding and the NumPy thunk keep (1,)."""
+    from symc.ops.elemwise import elemwise, pad_rank
+
+    x = symc.dvector("x")
+    one = elemwise("sub", pad_rank(constant(2), 1), 1)
+    assert one.type.shape == (1,)
+    for m in (mode, symc.Mode(optimizer=None, backend=mode.backend)):
+        f = symc.function([x], [x ** one, one * 1.5], mode=m)
+        power, scaled = f(np.array([3.0, 4.0]))
+        np.testing.assert_array_equal(power, [3.0, 4.0])
+        assert scaled.shape == (1,) and scaled[0] == 1.5
+    fgraph = rewritten([x], x ** one, constant_folding)
+    assert "sub" not in ops(fgraph)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from symc.backends.numpy.dispatch import numpy_thunk
+from symc.graph.basic import Constant
 from symc.ops.elemwise import DimShuffle, Elemwise
 
 
@@ -14,11 +15,16 @@ def _elemwise(op: Elemwise, node):
     dtypes = [np.dtype(o.dtype) for o in node.outputs]
     if len(dtypes) == 1:
         (dtype,) = dtypes
+        # Weak constants arrive as Python scalars; when every input is one, NumPy's result is
+        # 0-d where the graph's (padded) type has length-1 dimensions.
+        shape = node.outputs[0].type.shape
+        scalars = all(isinstance(v, Constant) and v.weak for v in node.inputs) and shape != ()
 
         def run(*args):
             out = impl(*args)
             # The graph's dtype is the contract (e.g. a weak constant folded into an array).
-            return out if out.dtype == dtype else out.astype(dtype)
+            out = out if out.dtype == dtype else out.astype(dtype)
+            return np.reshape(out, shape) if scalars else out
 
         return run
 
