@@ -161,3 +161,25 @@ def arg_reduce(cls, x, axis=None, keepdims: bool = False):
         axes = range(x.ndim) if axis is None else (axis,)
         out = DimShuffle(out.ndim, keepdims_order(x.ndim, axes))(out)
     return out
+
+
+class SumToShape(Op):
+    """``g`` summed (keeping dimensions) over the axes where ``like`` has length 1 and ``g``
+    does not: the gradient of an input that an elementwise op broadcast.
+
+    The gradient needs it only where a length is unknown until run time (NumPy broadcasts a
+    length-1 array against any length); where the type says length 1, a ``Sum`` does it.
+    When the shapes are equal, the result is ``g`` itself (a view).
+    """
+
+    __props__ = ()
+    view_of = {0: 0}
+
+    def make_node(self, g, like):
+        g, like = as_variable(g), as_variable(like)
+        if g.ndim != like.ndim:
+            raise TypeError(f"SumToShape: {g.type} and {like.type} differ in dimensions")
+        return Apply(self, [g, like], [TensorType(g.dtype, like.type.shape)])
+
+    def __str__(self):
+        return "SumToShape"

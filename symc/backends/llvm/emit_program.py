@@ -43,6 +43,7 @@ from symc.backends.llvm.pyfunction import TUPLE_ITEMS
 from symc.backends.llvm.status import STATUS_OK, STATUS_PREPARE
 from symc.graph.types import TensorType
 from symc.ops.elemwise import DimShuffle
+from symc.ops.reduce import SumToShape
 from symc.ops.shape import ShapeI
 
 #: Exported names of the two flavours: one output returned as is, or a list of outputs.
@@ -94,6 +95,17 @@ class ViewStep:
     dropped: tuple
 
 
+@dataclass(frozen=True)
+class SameShapeStep:
+    """``SumToShape`` of slot ``source`` to the shape of slot ``like`` (``ndim`` dimensions)
+    when the shapes are already equal (the usual case): the source itself. Otherwise the
+    Python entry takes over, which sums."""
+
+    source: int
+    like: int
+    ndim: int
+
+
 @dataclass
 class ProgramSpec:
     """The function as value slots (inputs first, then each step's outputs) and steps."""
@@ -122,20 +134,22 @@ def plan_program(fgraph, nodes: list, plans: list) -> ProgramSpec | None:
         return None
     slot = {v: k for k, v in enumerate(fgraph.inputs)}
     by_node = {p.node: (k, p) for k, p in enumerate(plans)}
-    steps, views = [], set()
+    steps, origin = [], list(range(len(fgraph.inputs)))  # the slot whose memory each uses
     for node in nodes:
         step = _step(node, by_node, slot)
         if step is None:
             return None
         for out in node.outputs:
             slot[out] = len(slot)
-        if isinstance(step, ViewStep):
-            views.add(slot[node.outputs[0]])
+            views = isinstance(step, (ViewStep, SameShapeStep))
+            origin.append(origin[step.source] if views else slot[out])
         steps.append(step)
     outputs = [slot.get(v, -1) for v in fgraph.outputs]
-    if min(outputs) < len(fgraph.inputs) or len(set(outputs)) != len(outputs) or (
-            views & set(outputs)):
-        return None  # an input, a view, a constant or a repeated output: the program copies
+    memory = [origin[s] if s >= 0 else -1 for s in outputs]
+    if min(memory) < len(fgraph.inputs) or len(set(memory)) != len(memory):
+        # an input (or a view of one), a constant, or two outputs sharing memory: the Python
+        # program copies those
+        return None
     inputs = [(v.dtype, v.type.shape) for v in fgraph.inputs]
     return ProgramSpec(inputs, steps, outputs)
 
@@ -151,6 +165,8 @@ def _step(node, by_node: dict, slot: dict):
         return ShapeStep(slot[node.inputs[0]], node.op.i)
     if isinstance(node.op, DimShuffle):
         return ViewStep(slot[node.inputs[0]], node.op.new_order, node.op.dropped)
+    if isinstance(node.op, SumToShape) and node.inputs[1] in slot:
+        return SameShapeStep(slot[node.inputs[0]], slot[node.inputs[1]], node.inputs[0].ndim)
     return None
 
 
@@ -221,7 +237,8 @@ class _Run:
             obj = b.load(b.gep(args, [ir.Constant(I64, k)], source_etype=PTR), typ=PTR)
             self._check_input(obj, dtype, shape)
             self.values.append(obj)
-        run = {KernelStep: self._kernel, ShapeStep: self._shape_i, ViewStep: self._view}
+        run = {KernelStep: self._kernel, ShapeStep: self._shape_i, ViewStep: self._view,
+               SameShapeStep: self._same_shape}
         for step in spec.steps:
             run[type(step)](step)
         self._finish(results)
@@ -314,7 +331,7 @@ class _Run:
         b.store(length, _field(b, obj, L.DATA, PTR))
 
     def _view(self, step: ViewStep) -> None:
-        """A read-only ndarray over the source's memory, whose base is the source."""
+        """An ndarray over the source's memory (writeable when it is), based on the source."""
         b, module = self.b, self.fn.module
         source = self.values[step.source]
         dims, strides = _field(b, source, L.DIMS, PTR), _field(b, source, L.STRIDES, PTR)
@@ -334,14 +351,28 @@ class _Run:
             b.store(length, b.gep(new_dims, [ir.Constant(I64, j)], source_etype=I64))
             b.store(stride, b.gep(new_strides, [ir.Constant(I64, j)], source_etype=I64))
         descr = _field(b, source, L.DESCR, PTR)
+        # writeable when the source is, as NumPy's own views (a returned view may be written)
+        writeable = b.and_(_field(b, source, L.FLAGS, I32), ir.Constant(I32, L.WRITEABLE))
         b.call(cpython(module, "Py_IncRef"), [descr])  # NewFromDescr steals it
         view = b.call(_numpy_api(b, "PyArray_NewFromDescr"), [
             process_object(b, "ndarray"), descr, ir.Constant(I32, nd), new_dims, new_strides,
-            _field(b, source, L.DATA, PTR), ir.Constant(I32, 0), _NULL])
+            _field(b, source, L.DATA, PTR), writeable, _NULL])
         self._own(view)
         b.call(cpython(module, "Py_IncRef"), [source])  # SetBaseObject steals it
         failed = b.call(_numpy_api(b, "PyArray_SetBaseObject"), [view, source])
         self._require_no_error(b.icmp_signed("==", failed, ir.Constant(I32, 0)))
+
+    def _same_shape(self, step: SameShapeStep) -> None:
+        """The source again (a new reference) when its shape is ``like``'s, else fall back."""
+        b = self.b
+        source, like = self.values[step.source], self.values[step.like]
+        dims, like_dims = _field(b, source, L.DIMS, PTR), _field(b, like, L.DIMS, PTR)
+        for j in range(step.ndim):
+            lengths = [b.load(b.gep(d, [ir.Constant(I64, j)], source_etype=I64), typ=I64)
+                       for d in (dims, like_dims)]
+            self.require(b.icmp_signed("==", *lengths))
+        b.call(cpython(self.fn.module, "Py_IncRef"), [source])
+        self._own(source)
 
     def _own(self, obj) -> None:
         """Keep the new reference ``obj`` as the next value (fall back if it is NULL)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from symc.backends.numpy.dispatch import numpy_thunk
-from symc.ops.reduce import REDUCTIONS, Argmax, Reduce
+from symc.ops.reduce import REDUCTIONS, Argmax, Reduce, SumToShape
 
 
 @numpy_thunk.register(Reduce)
@@ -31,5 +31,21 @@ def _argmax(op: Argmax, node):
 
     def run(x):
         return np.asarray(fn(x, axis=axis), dtype=np.int64)
+
+    return run
+
+
+@numpy_thunk.register(SumToShape)
+def _sum_to_shape(op: SumToShape, node):
+    def run(g, like):
+        if g.shape == like.shape:
+            return g
+        axes = tuple(d for d, (n, m) in enumerate(zip(g.shape, like.shape, strict=True))
+                     if m == 1 and n != 1)
+        out = g.sum(axis=axes, keepdims=True, dtype=g.dtype) if axes else g
+        if out.shape != like.shape:
+            raise ValueError(f"SumToShape: a gradient of shape {g.shape} cannot be summed to "
+                             f"shape {like.shape}")
+        return out
 
     return run

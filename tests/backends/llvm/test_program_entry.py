@@ -142,7 +142,7 @@ def _np_softmax(a):
 
 @pytest.mark.parametrize("name", ["softmax", "bias", "center", "transpose", "drop", "scalar"])
 def test_views_run_natively_and_equal_numpy(name, mode, rng):
-    """DimShuffle nodes become views made by the program entry (read-only, based on the
+    """DimShuffle nodes become views made by the program entry (based on the
     source), so these graphs run natively on LLVM (fast_run) and equal NumPy everywhere."""
     x, b = symc.matrix("x"), symc.vector("b")
     col = symc.tensor("col", "float64", shape=(None, 1))
@@ -197,11 +197,15 @@ def test_no_references_or_memory_leak_on_any_path(rng):
                       mode=FAST_RUN_LLVM)
     # views (of an input and of an intermediate), which hold their source and its dtype
     g = symc.function([m, y], [symc.tanh(m + y), _softmax(m)], mode=FAST_RUN_LLVM)
-    assert is_native(f) and len(f.program.order) == 4 and is_native(g)
+    # a gradient: SumToShape passes its input on when the shapes agree, else falls back
+    h = symc.function([x, y], symc.grad((symc.tanh(x * y) ** 2).sum(), [x, y]),
+                      mode=FAST_RUN_LLVM)
+    assert is_native(f) and len(f.program.order) == 4 and is_native(g) and is_native(h)
+    assert any(str(n.op) == "SumToShape" for n in h.program.order)
     a, b = rng.standard_normal(2000), rng.standard_normal(2000)
     mat = rng.standard_normal((50, 40))
     cases = [(f, (a, b, b)), (f, (a, b, b[:10])), (f, (list(a[:5]), b[:5], b[:5])),
-             (g, (mat, b[:40])), (g, (mat, b[:7]))]
+             (g, (mat, b[:40])), (g, (mat, b[:7])), (h, (a, b)), (h, (a, b[:1]))]
     for fn, args in cases:
         _run(fn, args, 20)  # warm: caches, the runtime's first measurements
         gc.collect()  # an error's traceback holds the arguments until the collector runs

@@ -1,0 +1,284 @@
+"""Reverse-mode differentiation: ``symc.grad(cost, wrt)``, as in Theano.
+
+The gradient is a symbolic graph like any other: ``grad`` walks the nodes between ``wrt`` and
+``cost`` from the cost back, asks each node's op for the gradients of its inputs given the
+gradient of its outputs, and sums the contributions that reach a variable along several
+paths. The optimizer then fuses and simplifies the result with the forward graph when both
+are compiled into one function.
+
+The rules:
+
+* ``Elemwise``: the scalar op's rule, ``ScalarOp.grad(inputs, output, g)`` (filled in below
+  for every differentiable op of the table), then summed back to each input's shape where
+  the op broadcast it (:class:`~symc.ops.reduce.SumToShape` where a length is only known at
+  run time); ``Cast`` passes the gradient back in the input's dtype.
+* ``Reduce``: sum, max and min (max and min send the gradient to every element equal to the
+  result, as Theano does); ``prod`` is not supported yet.
+* ``DimShuffle``, ``Reshape`` and ``Dot`` (every vector/matrix pairing).
+* Integer and boolean variables, ``Shape``/``Shape_i``, comparisons, rounding and the
+  argmax family carry no gradient. Any other op (indexing, fused ``Composite`` nodes of an
+  optimized graph) raises ``NotImplementedError`` naming it.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
+from symc.graph.basic import Variable, ancestors, as_variable, constant, toposort
+from symc.graph.types import is_float
+from symc.ops.elemwise import DimShuffle, Elemwise, cast, elemwise
+from symc.ops.linalg import Dot
+from symc.ops.reduce import Argmax, Reduce, SumToShape, keepdims_order, reduce
+from symc.ops.scalar import NOT_DIFFERENTIABLE, SCALAR_OPS, Cast
+from symc.ops.shape import MakeVector, Reshape, Shape, ShapeI
+
+__all__ = ["grad"]
+
+
+def grad(cost, wrt, consider_constant: Sequence[Variable] | None = None,
+         disconnected_inputs: str = "raise"):
+    """The gradient of the scalar ``cost`` with respect to ``wrt`` (a variable or a list).
+
+    ``consider_constant``: variables treated as constants (no gradient flows through them).
+    ``disconnected_inputs``: what to do when ``cost`` does not depend on a ``wrt`` variable:
+    ``"raise"`` (``ValueError``), ``"warn"`` or ``"ignore"`` (its gradient is then zeros).
+    A variable the cost depends on only through constants or comparisons gets zeros.
+    """
+    cost = as_variable(cost)
+    if cost.ndim != 0 or not is_float(cost.dtype):
+        raise TypeError(f"grad: the cost must be a float scalar, got {cost} of type {cost.type}")
+    targets = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+    for var in targets:
+        if not isinstance(var, Variable):
+            raise TypeError(f"grad: wrt must hold symbolic variables, got {var!r}")
+        if not is_float(var.dtype):
+            raise TypeError(f"grad: cannot differentiate with respect to {var} of type "
+                            f"{var.type}: only float variables have gradients")
+    if disconnected_inputs not in ("raise", "warn", "ignore"):
+        raise ValueError(f"grad: disconnected_inputs must be 'raise', 'warn' or 'ignore', "
+                         f"got {disconnected_inputs!r}")
+    grads = _backpropagate(cost, list(consider_constant or ()))
+    connected = {v.id for v in ancestors([cost])}
+    results = [_result(var, grads.get(var), var.id in connected, disconnected_inputs)
+               for var in targets]
+    return results if isinstance(wrt, (list, tuple)) else results[0]
+
+
+def _backpropagate(cost: Variable, constants: list[Variable]) -> dict[Variable, Variable]:
+    """Every variable's gradient, walking the nodes from ``cost`` back."""
+    grads: dict[Variable, Variable] = {cost: constant(np.ones((), dtype=cost.dtype))}
+    for node in reversed(toposort([cost], stop_at=constants)):
+        gouts = [grads.get(out) for out in node.outputs]
+        if all(g is None for g in gouts):
+            continue
+        gouts = [g if g is not None else _zeros_like(out) for g, out in
+                 zip(gouts, node.outputs, strict=True)]
+        for var, g in zip(node.inputs, _node_grads(node, gouts), strict=True):
+            if g is None or not is_float(var.dtype) or any(var is c for c in constants):
+                continue
+            g = cast(g, var.dtype)
+            grads[var] = g if var not in grads else elemwise("add", grads[var], g)
+    return grads
+
+
+def _result(var: Variable, g: Variable | None, connected: bool, disconnected: str) -> Variable:
+    """``var``'s gradient; zeros when no gradient reaches it (constants, comparisons, ...),
+    and the ``disconnected`` policy when the cost does not depend on it at all."""
+    if g is not None:
+        return g
+    if connected:
+        return _zeros_like(var)
+    message = f"grad: the cost does not depend on {var}"
+    if disconnected == "raise":
+        raise ValueError(message + " (pass disconnected_inputs='ignore' for zeros)")
+    if disconnected == "warn":
+        warnings.warn(message, stacklevel=3)
+    return _zeros_like(var)
+
+
+# -- one node ---------------------------------------------------------------------------------
+
+_NO_GRADIENT = (Shape, ShapeI, MakeVector, Argmax)
+
+
+def _node_grads(node, gouts: list[Variable]) -> list[Variable | None]:
+    """The gradients of ``node``'s inputs (None: no gradient) given its outputs'."""
+    op = node.op
+    if isinstance(op, _NO_GRADIENT):
+        return [None] * len(node.inputs)
+    if isinstance(op, Elemwise):
+        return _elemwise_grads(node, gouts[0])
+    if isinstance(op, Reduce) and op.pre is None:
+        return [_reduce_grad(op, node.inputs[0], node.outputs[0], gouts[0])]
+    if isinstance(op, DimShuffle):
+        return [_dimshuffle_grad(op, node.inputs[0], node.outputs[0], gouts[0])]
+    if isinstance(op, Reshape):
+        x = node.inputs[0]
+        return [Reshape(x.ndim)(gouts[0], Shape()(x)), None]
+    if isinstance(op, Dot):
+        return _dot_grads(*node.inputs, gouts[0])
+    if isinstance(op, SumToShape):  # the gradient of a gradient
+        g, like = node.inputs
+        return [_broadcast_like(gouts[0], g), None]
+    raise NotImplementedError(f"grad: no gradient rule for {op} (node {node})")
+
+
+def _elemwise_grads(node, g: Variable) -> list[Variable | None]:
+    scalar = node.op.scalar_op
+    if isinstance(scalar, Cast):
+        return [g if is_float(node.inputs[0].dtype) else None]
+    rule = scalar.grad
+    if rule == NOT_DIFFERENTIABLE:
+        return [None] * len(node.inputs)
+    if not callable(rule):
+        raise NotImplementedError(f"grad: no gradient rule for {node.op} (node {node})")
+    local = rule(node.inputs, node.outputs[0], g)
+    return [None if gi is None else _sum_to(gi, x)
+            for gi, x in zip(local, node.inputs, strict=True)]
+
+
+def _sum_to(g: Variable, x: Variable) -> Variable:
+    """``g`` summed back to ``x``'s shape over the axes ``x`` was broadcast along."""
+    if g.ndim > x.ndim:  # a constant input of lower rank (Elemwise pads only variables)
+        g = reduce("add", g, tuple(range(g.ndim - x.ndim)), dtype=g.dtype)
+    static = tuple(d for d in range(x.ndim) if x.type.shape[d] == 1 and g.type.shape[d] != 1)
+    if static:
+        g = reduce("add", g, static, keepdims=True, dtype=g.dtype)
+    runtime = any(n is None and m != 1 for n, m in zip(x.type.shape, g.type.shape, strict=True))
+    return SumToShape()(g, x) if runtime else g
+
+
+def _broadcast_like(g: Variable, x: Variable) -> Variable:
+    """``g`` broadcast to ``x``'s shape (``where(True, g, x)``: ``x``'s values are not used)."""
+    return elemwise("switch", constant(True), g, x)
+
+
+def _zeros_like(x: Variable) -> Variable:
+    return elemwise("switch", constant(False), x, 0)
+
+
+def _reduce_grad(op: Reduce, x: Variable, out: Variable, g: Variable) -> Variable | None:
+    order = keepdims_order(x.ndim, op.axis)
+    expand = DimShuffle(g.ndim, order)
+    if op.fold == "add":
+        return _broadcast_like(expand(g), x)
+    if op.fold in ("maximum", "minimum"):
+        hit = elemwise("eq", x, DimShuffle(out.ndim, order)(out))
+        return elemwise("switch", hit, expand(g), 0)
+    if op.fold in ("and_", "or_"):
+        return None
+    raise NotImplementedError(f"grad: no gradient rule for {op} yet")
+
+
+def _dimshuffle_grad(op: DimShuffle, x: Variable, out: Variable, g: Variable) -> Variable:
+    g = _sum_to(g, out)  # exactly the output's type: its 'x' dimensions have length 1
+    order = ["x" if i in op.dropped else op.new_order.index(i) for i in range(x.ndim)]
+    return DimShuffle(g.ndim, order)(g)
+
+
+def _transpose(v: Variable) -> Variable:
+    return DimShuffle(2, (1, 0))(v)
+
+
+def _dot_grads(a: Variable, b: Variable, g: Variable) -> list[Variable]:
+    dot = Dot()
+    if a.ndim == 2 and b.ndim == 2:
+        return [dot(g, _transpose(b)), dot(_transpose(a), g)]
+    if a.ndim == 2:  # matrix @ vector -> vector
+        return [_outer(g, b), dot(_transpose(a), g)]
+    if b.ndim == 2:  # vector @ matrix -> vector
+        return [dot(b, g), _outer(a, g)]
+    return [elemwise("mul", g, b), elemwise("mul", g, a)]
+
+
+def _outer(u: Variable, v: Variable) -> Variable:
+    return elemwise("mul", DimShuffle(1, (0, "x"))(u), DimShuffle(1, ("x", 0))(v))
+
+
+# -- the scalar table's rules -------------------------------------------------------------------
+# Each takes the node's inputs, its output and the output's gradient (tensors) and returns one
+# gradient per input, at the output's shape (None: that input gets none).
+
+
+def _e(name: str, *args):
+    return elemwise(name, *args)
+
+
+def _sq(x):
+    return _e("sqr", x)
+
+
+def _over(g, d):
+    return _e("true_div", g, d)
+
+
+_RULES = {
+    "add": lambda i, z, g: [g, g],
+    "sub": lambda i, z, g: [g, _e("neg", g)],
+    "mul": lambda i, z, g: [_e("mul", g, i[1]), _e("mul", g, i[0])],
+    "true_div": lambda i, z, g: [_over(g, i[1]), _e("neg", _over(_e("mul", g, z), i[1]))],
+    "pow": lambda i, z, g: [_e("mul", g, _e("mul", i[1], _e("pow", i[0], _e("sub", i[1], 1)))),
+                            _e("mul", g, _e("mul", z, _e("log", i[0])))],
+    "mod": lambda i, z, g: [g, _e("neg", _e("mul", g, _e("floor_div", i[0], i[1])))],
+    "neg": lambda i, z, g: [_e("neg", g)],
+    "abs": lambda i, z, g: [_e("mul", g, _e("sign", i[0]))],
+    "sqr": lambda i, z, g: [_e("mul", g, _e("mul", i[0], 2))],
+    "sqrt": lambda i, z, g: [_over(_e("mul", g, 0.5), z)],
+    "reciprocal": lambda i, z, g: [_e("neg", _e("mul", g, _sq(z)))],
+    "exp": lambda i, z, g: [_e("mul", g, z)],
+    "exp2": lambda i, z, g: [_e("mul", g, _e("mul", z, math.log(2.0)))],
+    "expm1": lambda i, z, g: [_e("mul", g, _e("add", z, 1))],
+    "log": lambda i, z, g: [_over(g, i[0])],
+    "log2": lambda i, z, g: [_over(g, _e("mul", i[0], math.log(2.0)))],
+    "log10": lambda i, z, g: [_over(g, _e("mul", i[0], math.log(10.0)))],
+    "log1p": lambda i, z, g: [_over(g, _e("add", i[0], 1))],
+    "sin": lambda i, z, g: [_e("mul", g, _e("cos", i[0]))],
+    "cos": lambda i, z, g: [_e("neg", _e("mul", g, _e("sin", i[0])))],
+    "tan": lambda i, z, g: [_e("mul", g, _e("add", _sq(z), 1))],
+    "arcsin": lambda i, z, g: [_over(g, _e("sqrt", _e("sub", 1, _sq(i[0]))))],
+    "arccos": lambda i, z, g: [_e("neg", _over(g, _e("sqrt", _e("sub", 1, _sq(i[0])))))],
+    "arctan": lambda i, z, g: [_over(g, _e("add", _sq(i[0]), 1))],
+    "arctan2": lambda i, z, g: _arctan2(i[0], i[1], g),
+    "sinh": lambda i, z, g: [_e("mul", g, _e("cosh", i[0]))],
+    "cosh": lambda i, z, g: [_e("mul", g, _e("sinh", i[0]))],
+    "tanh": lambda i, z, g: [_e("mul", g, _e("sub", 1, _sq(z)))],
+    "sigmoid": lambda i, z, g: [_e("mul", g, _e("mul", z, _e("sub", 1, z)))],
+    "softplus": lambda i, z, g: [_e("mul", g, _e("sigmoid", i[0]))],
+    "erf": lambda i, z, g: [_e("mul", g, _e("mul", _e("exp", _e("neg", _sq(i[0]))),
+                                            2 / math.sqrt(math.pi)))],
+    "maximum": lambda i, z, g: _select_grads(i, z, g),
+    "minimum": lambda i, z, g: _select_grads(i, z, g),
+    "clip": lambda i, z, g: _clip(i[0], i[1], i[2], g),
+    "switch": lambda i, z, g: [None, _e("switch", i[0], g, 0), _e("switch", i[0], 0, g)],
+    "identity": lambda i, z, g: [g],
+}
+
+
+def _arctan2(y, x, g):
+    norm = _e("add", _sq(x), _sq(y))
+    return [_over(_e("mul", g, x), norm), _e("neg", _over(_e("mul", g, y), norm))]
+
+
+def _select_grads(inputs, z, g):
+    """max/min of two: each input equal to the result gets the gradient (ties: both)."""
+    return [_e("switch", _e("eq", x, z), g, 0) for x in inputs]
+
+
+def _clip(x, lo, hi, g):
+    inside = _e("and_", _e("ge", x, lo), _e("le", x, hi))
+    return [_e("switch", inside, g, 0), _e("switch", _e("lt", x, lo), g, 0),
+            _e("switch", _e("gt", x, hi), g, 0)]
+
+
+def _install_rules() -> None:
+    for name, rule in _RULES.items():
+        op = SCALAR_OPS[name]
+        if op.grad is None:
+            op.grad = rule
+
+
+_install_rules()

@@ -1,0 +1,211 @@
+"""``symc.grad``: every rule against central finite differences, in every mode and backend."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import symc
+from symc.ops.elemwise import elemwise
+from symc.ops.scalar import NOT_DIFFERENTIABLE, SCALAR_OPS
+
+#: Unary table ops and the interval their inputs are drawn from (inside the domain, away
+#: from kinks).
+UNARY = {
+    "neg": (-1, 1), "sqr": (-1, 1), "sqrt": (0.2, 2), "reciprocal": (0.5, 2),
+    "exp": (-1, 1), "exp2": (-1, 1), "expm1": (-1, 1), "log": (0.2, 2), "log2": (0.2, 2),
+    "log10": (0.2, 2), "log1p": (-0.5, 1), "sin": (-2, 2), "cos": (-2, 2), "tan": (-1, 1),
+    "arcsin": (-0.8, 0.8), "arccos": (-0.8, 0.8), "arctan": (-2, 2), "sinh": (-1, 1),
+    "cosh": (-1, 1), "tanh": (-1, 1), "sigmoid": (-3, 3), "softplus": (-3, 3),
+    "erf": (-1.5, 1.5), "identity": (-1, 1), "abs": (0.2, 1),
+}
+BINARY = {"add": ((-1, 1), (-1, 1)), "sub": ((-1, 1), (-1, 1)), "mul": ((-1, 1), (-1, 1)),
+          "true_div": ((-1, 1), (0.5, 2)), "pow": ((0.5, 2), (-1.5, 1.5)),
+          "arctan2": ((0.2, 1), (0.2, 1)), "mod": ((1.05, 1.15), (0.6, 0.7))}
+
+
+def numeric_grad(cost, arrays, eps=1e-6):
+    """Central differences of the NumPy function ``cost(*arrays)``."""
+    grads = []
+    for k, a in enumerate(arrays):
+        g = np.zeros_like(a)
+        for idx in np.ndindex(a.shape):
+            hi = [x.copy() for x in arrays]
+            lo = [x.copy() for x in arrays]
+            hi[k][idx] += eps
+            lo[k][idx] -= eps
+            g[idx] = (cost(*hi) - cost(*lo)) / (2 * eps)
+        grads.append(g)
+    return grads
+
+
+def check(inputs, cost, arrays, np_cost, mode, rtol=1e-6, atol=1e-8):
+    f = symc.function(inputs, symc.grad(cost, inputs), mode=mode)
+    got = f(*arrays)
+    want = numeric_grad(np_cost, arrays)
+    for var, g, w in zip(inputs, got, want, strict=True):
+        assert g.dtype == np.dtype(var.dtype) and g.shape == w.shape, var
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, err_msg=str(var))
+
+
+def test_every_differentiable_table_op_has_a_rule():
+    for name, op in SCALAR_OPS.items():
+        assert op.grad == NOT_DIFFERENTIABLE or callable(op.grad), name
+
+
+def test_unary_rules(mode, rng):
+    names = sorted(UNARY)
+    xs = [symc.dvector(name) for name in names]
+    arrays = [rng.uniform(*UNARY[n], 4) for n in names]
+    arrays[names.index("abs")] *= np.array([1, -1, 1, -1])
+    weights = rng.uniform(0.5, 1.5, 4)
+    cost = sum((elemwise(n, x) * weights).sum() for n, x in zip(names, xs, strict=True))
+
+    def np_cost(*values):
+        return sum((SCALAR_OPS[n].impl(v) * weights).sum()
+                   for n, v in zip(names, values, strict=True))
+
+    check(xs, cost, arrays, np_cost, mode)
+
+
+def test_binary_rules(mode, rng):
+    names = sorted(BINARY)
+    xs = [(symc.dvector(f"{n}_a"), symc.dvector(f"{n}_b")) for n in names]
+    arrays = [rng.uniform(*BINARY[n][k], 3) for n in names for k in (0, 1)]
+    cost = sum(elemwise(n, a, b).sum() for n, (a, b) in zip(names, xs, strict=True))
+
+    def np_cost(*values):
+        return sum(SCALAR_OPS[n].impl(values[2 * k], values[2 * k + 1]).sum()
+                   for k, n in enumerate(names))
+
+    check([v for pair in xs for v in pair], cost, arrays, np_cost, mode)
+
+
+def test_selection_rules(mode, rng):
+    x, y, lo, hi = (symc.dvector(n) for n in ("x", "y", "lo", "hi"))
+    c = symc.bvector("c")
+    a = np.array([0.1, 0.5, 0.9, 0.35])
+    b = a + np.array([0.2, -0.25, 0.3, -0.2])  # no ties
+    cond = np.array([True, False, True, False])
+    lo_v, hi_v = np.full(4, 0.3), np.full(4, 0.8)
+    cost = (symc.maximum(x, y) * 2 + symc.minimum(x, y) * 3 + symc.clip(x, lo, hi) * 5
+            + symc.switch(c, x, y) * 7).sum()
+    f = symc.function([x, y, lo, hi, c], symc.grad(cost, [x, y, lo, hi]), mode=mode)
+    got = f(a, b, lo_v, hi_v, cond)
+    want = numeric_grad(lambda p, q, r, s: (np.maximum(p, q) * 2 + np.minimum(p, q) * 3
+                                            + np.clip(p, r, s) * 5 + np.where(cond, p, q) * 7
+                                            ).sum(), [a, b, lo_v, hi_v])
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-8)
+
+
+def test_reductions_dimshuffle_reshape(mode, rng):
+    x = symc.dmatrix("x")
+    a = rng.standard_normal((3, 4))
+    cost = ((x.sum(axis=0) ** 2).sum() + (x.max(axis=1) * 3).sum() + x.min() * 2
+            + (x.mean(axis=1, keepdims=True) * x).sum() + (x.T * x.T).sum()
+            + (x.reshape((4, 3)) * np.arange(12.0).reshape(4, 3)).sum())
+
+    def np_cost(v):
+        return ((v.sum(axis=0) ** 2).sum() + (v.max(axis=1) * 3).sum() + v.min() * 2
+                + (v.mean(axis=1, keepdims=True) * v).sum() + (v.T * v.T).sum()
+                + (v.reshape(4, 3) * np.arange(12.0).reshape(4, 3)).sum())
+
+    check([x], cost, [a], np_cost, mode)
+
+
+@pytest.mark.parametrize("shapes", [((3, 4), (4, 2)), ((3, 4), (4,)), ((4,), (4, 2)),
+                                    ((4,), (4,))])
+def test_dot(shapes, mode, rng):
+    a_v, b_v = (rng.standard_normal(s) for s in shapes)
+    a = symc.tensor("a", "float64", ndim=len(shapes[0]))
+    b = symc.tensor("b", "float64", ndim=len(shapes[1]))
+    weights = rng.standard_normal(np.dot(a_v, b_v).shape)
+    cost = (symc.dot(a, b) * weights).sum()
+    check([a, b], cost, [a_v, b_v], lambda p, q: (np.dot(p, q) * weights).sum(), mode)
+
+
+def test_broadcasting_static_and_at_run_time(mode, rng):
+    """A row vector and a (?, 1) column broadcast by their types, and a (?,) vector whose
+    length happens to be 1 at run time: each gets its gradient summed back to its shape."""
+    m, v = symc.dmatrix("m"), symc.dvector("v")
+    col = symc.tensor("col", "float64", shape=(None, 1))
+    s = symc.dscalar("s")
+    cost = (symc.tanh(m * v + col) * s).sum()
+    arrays = [rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal((3, 1)),
+              np.array(1.3)]
+
+    def np_cost(p, q, r, t):
+        return (np.tanh(p * q + r) * t).sum()
+
+    check([m, v, col, s], cost, arrays, np_cost, mode)
+    arrays[1] = rng.standard_normal(1)  # v broadcast at run time
+    f = symc.function([m, v, col, s], symc.grad(cost, [m, v, col, s]), mode=mode)
+    for g, w in zip(f(*arrays), numeric_grad(np_cost, arrays), strict=True):
+        assert g.shape == w.shape
+        np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-8)
+
+
+def test_float32_and_casts(mode, rng):
+    x = symc.fvector("x")
+    cost = (symc.exp(x) * 2).sum() + (x.astype("float64") ** 2).sum()
+    a = rng.uniform(-1, 1, 5).astype(np.float32)
+    g = symc.function([x], symc.grad(cost, x), mode=mode)(a)
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g, 2 * np.exp(a) + 2 * a, rtol=1e-5)
+
+
+def test_a_small_network(mode, rng):
+    """Scenario 2's shape: a sigmoid MLP with quadratic cost, gradients of every parameter."""
+    x, y = symc.dmatrix("x"), symc.dmatrix("y")
+    w1, b1, w2, b2 = symc.dmatrix("w1"), symc.dvector("b1"), symc.dmatrix("w2"), symc.dvector("b2")
+    hidden = symc.sigmoid(symc.dot(x, w1) + b1)
+    out = symc.sigmoid(symc.dot(hidden, w2) + b2)
+    cost = ((out - y) ** 2).sum() / 2
+    values = [rng.standard_normal((4, 5)), rng.uniform(0, 1, (4, 2)),
+              rng.standard_normal((5, 3)), rng.standard_normal(3),
+              rng.standard_normal((3, 2)), rng.standard_normal(2)]
+
+    def np_cost(xv, yv, a, b, c, d):
+        h = 1 / (1 + np.exp(-(xv @ a + b)))
+        o = 1 / (1 + np.exp(-(h @ c + d)))
+        return ((o - yv) ** 2).sum() / 2
+
+    params = [w1, b1, w2, b2]
+    f = symc.function([x, y, *params], symc.grad(cost, params), mode=mode)
+    want = numeric_grad(lambda *p: np_cost(values[0], values[1], *p), values[2:])
+    for g, w in zip(f(*values), want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-8)
+
+
+def test_paths_add_up_and_constants_stop_the_flow(mode):
+    x = symc.dvector("x")
+    y = x * 3
+    cost = (y * y + y).sum()
+    a = np.array([1.0, 2.0])
+    g = symc.function([x], symc.grad(cost, x), mode=mode)(a)
+    np.testing.assert_allclose(g, 18 * a + 3)
+    g_const = symc.function([x], symc.grad(cost, x, consider_constant=[y]), mode=mode,
+                            on_unused_input="ignore")(a)
+    np.testing.assert_allclose(g_const, np.zeros(2))
+
+
+def test_errors_and_disconnected_inputs():
+    x, z = symc.dvector("x"), symc.dvector("z")
+    with pytest.raises(TypeError, match="must be a float scalar"):
+        symc.grad(x * 2, x)
+    with pytest.raises(TypeError, match="only float variables"):
+        symc.grad(x.sum(), symc.ivector("i"))
+    with pytest.raises(ValueError, match="does not depend on z"):
+        symc.grad(x.sum(), [x, z])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gx, gz = symc.grad(x.sum(), [x, z], disconnected_inputs="warn")
+    assert any("does not depend on z" in str(w.message) for w in caught)
+    f = symc.function([x, z], [gx, gz])
+    np.testing.assert_array_equal(f(np.ones(2), np.full(3, np.inf))[1], np.zeros(3))
+    with pytest.raises(NotImplementedError, match="Prod"):
+        symc.grad(x.prod(), x)
+    assert symc.grad(x.sum(), x) is not None
