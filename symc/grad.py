@@ -14,10 +14,11 @@ The rules:
   run time); ``Cast`` passes the gradient back in the input's dtype.
 * ``Reduce``: sum, max and min (max and min send the gradient to every element equal to the
   result, as Theano does); ``prod`` is not supported yet.
-* ``DimShuffle``, ``Reshape`` and ``Dot`` (every vector/matrix pairing).
+* ``DimShuffle``, ``Reshape``, ``Dot`` (every vector/matrix pairing), and basic indexing
+  (``Subtensor``, whose gradient is an :class:`~symc.ops.shape.IncSubtensor` of zeros).
 * Integer and boolean variables, ``Shape``/``Shape_i``, comparisons, rounding and the
-  argmax family carry no gradient. Any other op (indexing, fused ``Composite`` nodes of an
-  optimized graph) raises ``NotImplementedError`` naming it.
+  argmax family carry no gradient. Any other op (fused ``Composite`` nodes of an optimized
+  graph, ``prod``) raises ``NotImplementedError`` naming it.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from symc.ops.elemwise import DimShuffle, Elemwise, cast, elemwise
 from symc.ops.linalg import Dot
 from symc.ops.reduce import Argmax, Reduce, SumToShape, keepdims_order, reduce
 from symc.ops.scalar import NOT_DIFFERENTIABLE, SCALAR_OPS, Cast
-from symc.ops.shape import MakeVector, Reshape, Shape, ShapeI
+from symc.ops.shape import IncSubtensor, MakeVector, Reshape, Shape, ShapeI, Subtensor
 
 __all__ = ["grad"]
 
@@ -121,6 +122,13 @@ def _node_grads(node, gouts: list[Variable]) -> list[Variable | None]:
         return [Reshape(x.ndim)(gouts[0], Shape()(x)), None]
     if isinstance(op, Dot):
         return _dot_grads(*node.inputs, gouts[0])
+    if isinstance(op, Subtensor):
+        x, *index = node.inputs
+        return [IncSubtensor(op.idx_list)(_zeros_like(x), gouts[0], *index)] + [None] * len(index)
+    if isinstance(op, IncSubtensor):
+        x, y, *index = node.inputs
+        gy = _sum_to(Subtensor(op.idx_list)(gouts[0], *index), y)
+        return [gouts[0], gy] + [None] * len(index)
     if isinstance(op, SumToShape):  # the gradient of a gradient
         g, like = node.inputs
         return [_broadcast_like(gouts[0], g), None]

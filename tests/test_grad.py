@@ -209,3 +209,33 @@ def test_errors_and_disconnected_inputs():
     with pytest.raises(NotImplementedError, match="Prod"):
         symc.grad(x.prod(), x)
     assert symc.grad(x.sum(), x) is not None
+
+
+def test_indexing(mode, rng):
+    """Basic indexing: the gradient lands where the elements were taken (IncSubtensor)."""
+    x = symc.dmatrix("x")
+    k = symc.iscalar("k")
+    a = rng.standard_normal((4, 5))
+    cost = ((x[1:, ::2] ** 2).sum() + (x[0] * 3).sum() + x[-1, 2] * 5
+            + (x[:, k] * 7).sum() + ((x[1:] - x[:-1]) ** 2).sum())
+
+    def np_cost(v):
+        return ((v[1:, ::2] ** 2).sum() + (v[0] * 3).sum() + v[-1, 2] * 5 + (v[:, 3] * 7).sum()
+                + ((v[1:] - v[:-1]) ** 2).sum())
+
+    f = symc.function([x, k], symc.grad(cost, x), mode=mode)
+    np.testing.assert_allclose(f(a, 3), numeric_grad(np_cost, [a])[0], rtol=1e-6, atol=1e-8)
+
+
+def test_second_derivatives(mode, rng):
+    """The gradient of a gradient, through SumToShape, IncSubtensor and broadcasting."""
+    x, w = symc.dvector("x"), symc.dvector("w")
+    g = symc.grad((x ** 3).sum() + (x[1:] ** 3 * w[1:]).sum() + (symc.tanh(x * w)).sum(), x)
+    h = symc.grad(g.sum(), [x, w])
+    a, b = rng.uniform(-1, 1, 4), rng.uniform(-1, 1, 4)
+    got = symc.function([x, w], h, mode=mode)(a, b)
+    t = np.tanh(a * b)
+    want_x = 6 * a + np.r_[0, 6 * a[1:] * b[1:]] - 2 * t * (1 - t**2) * b**2
+    want_w = np.r_[0, 3 * a[1:] ** 2] + (1 - t**2) - 2 * t * (1 - t**2) * a * b
+    np.testing.assert_allclose(got[0], want_x, rtol=1e-12)
+    np.testing.assert_allclose(got[1], want_w, rtol=1e-12)

@@ -1,5 +1,5 @@
 """Shape ops: ``Shape``, ``ShapeI``, ``MakeVector``, ``Reshape`` and basic indexing
-(``Subtensor``)."""
+(``Subtensor``, and ``IncSubtensor`` for its gradient)."""
 
 from __future__ import annotations
 
@@ -165,6 +165,31 @@ class Subtensor(Op):
             else:
                 parts.append(":".join("" if p is None else str(p) for p in entry[1:]))
         return "Subtensor{" + ", ".join(parts) + "}"
+
+
+class IncSubtensor(Op):
+    """A copy of ``x`` with ``y`` added at the basic index ``x[...]`` that ``idx_list`` and the
+    extra inputs describe (as in :class:`Subtensor`): the gradient of indexing."""
+
+    __props__ = ("idx_list",)
+
+    def __init__(self, idx_list: tuple):
+        self.idx_list = tuple(idx_list)
+
+    def make_node(self, x, y, *index_values):
+        x, y = as_variable(x), as_variable(y)
+        view = Subtensor(self.idx_list).make_node(x, *index_values)  # checks the index
+        if y.ndim > view.outputs[0].ndim:
+            raise TypeError(f"IncSubtensor: {y.type} does not fit x[...] of type "
+                            f"{view.outputs[0].type}")
+        return Apply(self, [x, y, *view.inputs[1:]], [TensorType(x.dtype, x.type.shape)])
+
+    def build_index(self, values) -> tuple:
+        """The concrete NumPy index (as :meth:`Subtensor.build_index`)."""
+        return Subtensor(self.idx_list).build_index(values)
+
+    def __str__(self):
+        return "Inc" + str(Subtensor(self.idx_list))
 
 
 def subtensor(x, key) -> Variable:

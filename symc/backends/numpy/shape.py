@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from symc.backends.numpy.dispatch import numpy_thunk
-from symc.ops.shape import MakeVector, Reshape, Shape, ShapeI, Subtensor
+from symc.ops.shape import IncSubtensor, MakeVector, Reshape, Shape, ShapeI, Subtensor
 
 
 @numpy_thunk.register(Shape)
@@ -65,5 +65,17 @@ def _subtensor(op, node):
 
     def run(x, *values):
         return np.asarray(x)[build(values)]
+
+    return run
+
+
+@numpy_thunk.register(IncSubtensor)
+def _inc_subtensor(op, node):
+    build, dtype = op.build_index, np.dtype(node.outputs[0].dtype)
+
+    def run(x, y, *values):
+        out = np.array(x, dtype=dtype)  # a copy: the input is never written
+        out[build(values)] += y
+        return out
 
     return run
