@@ -151,6 +151,8 @@ def _elemwise_grads(node, g: Variable) -> list[Variable | None]:
 
 def _sum_to(g: Variable, x: Variable) -> Variable:
     """``g`` summed back to ``x``'s shape over the axes ``x`` was broadcast along."""
+    if g.owner is not None and isinstance(g.owner.op, SumToShape) and g.owner.inputs[1] is x:
+        return g  # summed to x already
     if g.ndim > x.ndim:  # a constant input of lower rank (Elemwise pads only variables)
         g = reduce("add", g, tuple(range(g.ndim - x.ndim)), dtype=g.dtype)
     static = tuple(d for d in range(x.ndim) if x.type.shape[d] == 1 and g.type.shape[d] != 1)
