@@ -16,6 +16,8 @@ SMALL_RUNS = {
     "fusion_tour.py": (["--n", "500", "--calls", "2"], ["== FAST_COMPILE", "== FAST_RUN",
                                                         "faster"]),
     "pi_montecarlo.py": (["--n", "1000", "--calls", "5", "--batches", "1"], ["pi ~= "]),
+    "mlp_train.py": (["--samples", "300", "--epochs", "2"], ["epoch 2: symc",
+                                                              "largest weight difference"]),
 }
 
 

@@ -141,6 +141,9 @@ class Function:
         self._checkers = [make_checker(v, input_label(v, k)) for k, v in enumerate(self.inputs)]
         self._entry = make_entry(self)  # the specialized call path (None: call_general)
         self._call = _native_entry(self) or self._entry or self.call_general
+        # what call_general runs: the backend's native program when there is one (shared
+        # variables and updates have no entry of their own), falling back on the program
+        self._run = _native_program(self) or self._fn
         self.compile_time = {"rewrite": phases, "link": time.perf_counter() - link_start,
                              "total": time.perf_counter() - start}
         if self.profile is not None:
@@ -176,7 +179,7 @@ class Function:
         if self.shared:
             args = [*args, *(s._value for s in self.shared)]
         try:
-            results = self._fn(*args)
+            results = self._run(*args)
         except Exception as exc:
             raise self._explain(exc) from exc
         if self.updated:
@@ -252,6 +255,15 @@ def _native_entry(fn: Function):
     if native is None or fn._entry is None:
         return None
     return native.bind(fn._entry, fn._return_list, fn.name or "function")
+
+
+def _native_program(fn: Function):
+    """For a function with shared variables or updates: the backend's builtin running its
+    program (all outputs and new values, as a list), falling back on the Python program."""
+    native = fn.program.native
+    if native is None or fn._entry is not None:
+        return None
+    return native.bind(fn._fn, True, fn.name or "function")
 
 
 def _make_profiler(profile, fn: Function):

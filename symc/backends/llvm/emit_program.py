@@ -43,6 +43,7 @@ from symc.backends.llvm.pyfunction import TUPLE_ITEMS
 from symc.backends.llvm.status import STATUS_OK, STATUS_PREPARE
 from symc.graph.types import TensorType
 from symc.ops.elemwise import DimShuffle
+from symc.ops.linalg import Dot
 from symc.ops.reduce import SumToShape
 from symc.ops.shape import ShapeI
 
@@ -56,11 +57,12 @@ _NULL = ir.Constant(PTR, None)
 #: The NumPy C-API functions called, with their C types (see :mod:`numpy_api`):
 #: ``PyArray_New(subtype, nd, dims, type_num, strides, data, itemsize, flags, obj)``,
 #: ``PyArray_NewFromDescr(subtype, descr, nd, dims, strides, data, flags, obj)``,
-#: ``PyArray_SetBaseObject(array, base)``.
+#: ``PyArray_SetBaseObject(array, base)``, ``PyArray_MatrixProduct(a, b)`` (``np.dot``).
 _NUMPY_API = {
     "PyArray_New": ir.FunctionType(PTR, [PTR, I32, PTR, I32, PTR, PTR, I32, I32, PTR]),
     "PyArray_NewFromDescr": ir.FunctionType(PTR, [PTR, PTR, I32, PTR, PTR, PTR, I32, PTR]),
     "PyArray_SetBaseObject": ir.FunctionType(I32, [PTR, PTR]),
+    "PyArray_MatrixProduct": ir.FunctionType(PTR, [PTR, PTR]),
 }
 
 
@@ -103,6 +105,17 @@ class SameShapeStep:
 
     source: int
     like: int
+    ndim: int
+
+
+@dataclass(frozen=True)
+class DotStep:
+    """``Dot`` of slots ``a`` and ``b`` through NumPy's ``PyArray_MatrixProduct`` (BLAS), for
+    float operands of the output's ``dtype`` and an output of ``ndim`` >= 1 dimensions."""
+
+    a: int
+    b: int
+    dtype: str
     ndim: int
 
 
@@ -165,9 +178,20 @@ def _step(node, by_node: dict, slot: dict):
         return ShapeStep(slot[node.inputs[0]], node.op.i)
     if isinstance(node.op, DimShuffle):
         return ViewStep(slot[node.inputs[0]], node.op.new_order, node.op.dropped)
+    if isinstance(node.op, Dot):
+        return _dot_step(node, slot)
     if isinstance(node.op, SumToShape) and node.inputs[1] in slot:
         return SameShapeStep(slot[node.inputs[0]], slot[node.inputs[1]], node.inputs[0].ndim)
     return None
+
+
+def _dot_step(node, slot: dict) -> DotStep | None:
+    a, b = node.inputs
+    out = node.outputs[0]
+    if b not in slot or out.ndim == 0 or out.dtype not in ("float32", "float64") or (
+            a.dtype != out.dtype or b.dtype != out.dtype):
+        return None  # NumPy's dot then answers a scalar, or another dtype than the graph's
+    return DotStep(slot[a], slot[b], out.dtype, out.ndim)
 
 
 def _kernel_step(name: str, node, plan, slot: dict) -> KernelStep | None:
@@ -238,7 +262,7 @@ class _Run:
             self._check_input(obj, dtype, shape)
             self.values.append(obj)
         run = {KernelStep: self._kernel, ShapeStep: self._shape_i, ViewStep: self._view,
-               SameShapeStep: self._same_shape}
+               SameShapeStep: self._same_shape, DotStep: self._dot}
         for step in spec.steps:
             run[type(step)](step)
         self._finish(results)
@@ -373,6 +397,20 @@ class _Run:
             self.require(b.icmp_signed("==", *lengths))
         b.call(cpython(self.fn.module, "Py_IncRef"), [source])
         self._own(source)
+
+    def _dot(self, step: DotStep) -> None:
+        """NumPy's dot (it checks the shapes and raises; the Python entry then says it), kept
+        only when it is an ndarray of the graph's dtype and rank."""
+        b = self.b
+        product = b.call(_numpy_api(b, "PyArray_MatrixProduct"),
+                         [self.values[step.a], self.values[step.b]])
+        self._own(product)
+        with b.goto_entry_block():
+            flags = b.alloca(I32, name="dot_flags")
+        data = b.call(operand_checker(b.module), [
+            product, ir.Constant(I32, step.ndim), ir.Constant(I8, ord(kind(step.dtype))),
+            ir.Constant(I64, itemsize(step.dtype)), ir.Constant(I32, L.ALIGNED), _NULL, flags])
+        self.require(b.icmp_unsigned("!=", data, _NULL))
 
     def _own(self, obj) -> None:
         """Keep the new reference ``obj`` as the next value (fall back if it is NULL)."""

@@ -1,4 +1,4 @@
-"""The three functions of NumPy's C API that a program entry calls, found and checked once.
+"""The functions of NumPy's C API that a program entry calls, found and checked once.
 
 A program entry (:mod:`emit_program`) allocates arrays and makes views natively, through
 NumPy's C-API table (the ``_ARRAY_API`` capsule an extension module reads at import). The
@@ -14,13 +14,15 @@ import functools
 import numpy as np
 
 #: Slots in NumPy's C-API table (``numpy/__multiarray_api.h``).
-SLOTS = {"PyArray_New": 93, "PyArray_NewFromDescr": 94, "PyArray_SetBaseObject": 282}
+SLOTS = {"PyArray_New": 93, "PyArray_NewFromDescr": 94, "PyArray_MatrixProduct": 170,
+         "PyArray_SetBaseObject": 282}
 
 _P, _I32 = ctypes.c_void_p, ctypes.c_int
 _DIMS = ctypes.POINTER(ctypes.c_int64)
 _NEW = ctypes.PYFUNCTYPE(ctypes.py_object, _P, _I32, _DIMS, _I32, _P, _P, _I32, _I32, _P)
 _NEW_FROM_DESCR = ctypes.PYFUNCTYPE(ctypes.py_object, _P, _P, _I32, _DIMS, _DIMS, _P, _I32, _P)
 _SET_BASE = ctypes.PYFUNCTYPE(_I32, ctypes.py_object, ctypes.py_object)
+_MATRIX_PRODUCT = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.py_object, ctypes.py_object)
 
 
 def address(name: str) -> int:
@@ -45,7 +47,7 @@ def addresses() -> dict[str, int]:
 
 
 def _behave(found: dict[str, int]) -> bool:
-    """Make a 3x4 int16 array, a transposed view of it, and give the view its base."""
+    """Make a 3x4 int16 array, a transposed view of it (given its base), and their product."""
     new = _NEW(found["PyArray_New"])
     array = new(id(np.ndarray), 2, (ctypes.c_int64 * 2)(3, 4), np.dtype(np.int16).num,
                 None, None, 0, 0, None)
@@ -61,5 +63,8 @@ def _behave(found: dict[str, int]) -> bool:
     ctypes.pythonapi.Py_IncRef(ctypes.py_object(array))  # SetBaseObject steals it
     if _SET_BASE(found["PyArray_SetBaseObject"])(view, array) != 0:
         return False
-    return (view.base is array and view.flags.aligned and not view.flags.writeable
-            and np.array_equal(view, array.T))
+    if not (view.base is array and view.flags.aligned and not view.flags.writeable
+            and np.array_equal(view, array.T)):
+        return False
+    product = _MATRIX_PRODUCT(found["PyArray_MatrixProduct"])(array, view)
+    return type(product) is np.ndarray and np.array_equal(product, np.dot(array, array.T))

@@ -200,12 +200,15 @@ def test_no_references_or_memory_leak_on_any_path(rng):
     # a gradient: SumToShape passes its input on when the shapes agree, else falls back
     h = symc.function([x, y], symc.grad((symc.tanh(x * y) ** 2).sum(), [x, y]),
                       mode=FAST_RUN_LLVM)
+    d = symc.function([m, y], symc.tanh(symc.dot(m, y)), mode=FAST_RUN_LLVM)  # NumPy's dot
     assert is_native(f) and len(f.program.order) == 4 and is_native(g) and is_native(h)
+    assert is_native(d)
     assert any(str(n.op) == "SumToShape" for n in h.program.order)
     a, b = rng.standard_normal(2000), rng.standard_normal(2000)
     mat = rng.standard_normal((50, 40))
     cases = [(f, (a, b, b)), (f, (a, b, b[:10])), (f, (list(a[:5]), b[:5], b[:5])),
-             (g, (mat, b[:40])), (g, (mat, b[:7])), (h, (a, b)), (h, (a, b[:1]))]
+             (g, (mat, b[:40])), (g, (mat, b[:7])), (h, (a, b)), (h, (a, b[:1])),
+             (d, (mat, b[:40])), (d, (mat, b[:7]))]
     for fn, args in cases:
         _run(fn, args, 20)  # warm: caches, the runtime's first measurements
         gc.collect()  # an error's traceback holds the arguments until the collector runs
@@ -306,3 +309,43 @@ def test_same_nodes_with_other_inputs_get_their_own_entry():
     with pytest.raises(TypeError):
         static(np.ones(3), np.ones(3))
     np.testing.assert_array_equal(two(np.ones(3), np.ones(3)), 2 * np.ones(3))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_dot_runs_natively_through_numpy(dtype, rng):
+    """Dot calls NumPy's own dot (BLAS) from the entry; a 0-d result or mixed dtypes go the
+    Python way, and mismatched shapes give the Python entry's error."""
+    m, n, v = (symc.tensor(k, dtype, ndim=d) for k, d in (("m", 2), ("n", 2), ("v", 1)))
+    f = symc.function([m, n, v], [symc.tanh(symc.dot(m, n)), symc.dot(m, v) + 1,
+                                  symc.dot(v, n)], mode=FAST_RUN_LLVM)
+    assert is_native(f)
+    a, b = rng.standard_normal((3, 4)).astype(dtype), rng.standard_normal((4, 2)).astype(dtype)
+    c = rng.standard_normal(4).astype(dtype)
+    got = f(a, b, c)
+    for out, want in zip(got, [np.tanh(a @ b), a @ c + 1, c @ b], strict=True):
+        assert out.dtype == want.dtype
+        np.testing.assert_allclose(out, want, rtol=1e-5 if dtype == "float32" else 1e-13)
+    native, python = both_paths(f, a, b[:3], c)
+    assert isinstance(python, ValueError)
+    assert_same(native, python)
+    inner = symc.function([v], symc.dot(v, v), mode=FAST_RUN_LLVM)
+    assert not is_native(inner) and inner(c) == pytest.approx(c @ c, rel=1e-5)
+
+
+def test_shared_variables_and_updates_run_the_native_program(rng):
+    """With shared variables the Function's general path runs the native program (outputs
+    and new values as a list); an error leaves the shared values untouched."""
+    x = symc.dmatrix("x")
+    w = symc.shared(rng.standard_normal((3, 2)), name="w")
+    start = w.get_value().copy()
+    cost = (symc.dot(x, w) ** 2).sum()
+    f = symc.function([x], cost, updates=[(w, w - 0.1 * symc.grad(cost, w))],
+                      mode=FAST_RUN_LLVM)
+    assert type(f._run).__name__ == "builtin_function_or_method"
+    a = rng.standard_normal((5, 3))
+    np.testing.assert_allclose(f(a), ((a @ start) ** 2).sum(), rtol=1e-13)
+    np.testing.assert_allclose(w.get_value(), start - 0.1 * 2 * a.T @ (a @ start), rtol=1e-13)
+    before = w.get_value().copy()
+    with pytest.raises(ValueError, match="Called with x: \\(5, 4\\)"):
+        f(rng.standard_normal((5, 4)))
+    np.testing.assert_array_equal(w.get_value(), before)
