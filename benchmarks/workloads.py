@@ -6,9 +6,9 @@ Each is a module with ``NAME``, ``TITLE``, ``run(settings) -> dict`` (JSON-able:
 
 from __future__ import annotations
 
-from benchmarks import compile_time, heavy, matmul, optimizer, overhead, pi, threads
+from benchmarks import compile_time, heavy, matmul, mlp, optimizer, overhead, pi, threads
 
 WORKLOADS = {
     module.NAME: module
-    for module in (pi, heavy, overhead, threads, matmul, compile_time, optimizer)
+    for module in (pi, heavy, overhead, threads, matmul, mlp, compile_time, optimizer)
 }

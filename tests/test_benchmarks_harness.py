@@ -112,3 +112,19 @@ def test_timer_calibrates_and_interleaves():
     timings, errors = time_interleaved(calls, 2, 0.001)
     assert set(timings) == {"a", "b"} and "ZeroDivisionError" in errors["c"]
     assert all(t.repeats == 2 and 0 < t.best <= t.median for t in timings.values())
+
+
+def test_mlp_steps_of_numpy_and_symc_agree():
+    """The mlp workload's peers train the same network: after a reset, five steps of symc's
+    compiled gradient step and of hand-written NumPy backprop give the same costs."""
+    from benchmarks import mlp
+
+    costs = {}
+    for peer in (mlp.numpy_peer(), mlp.symc_peer()):
+        step = peer.build()
+        case = mlp.make_case(10)
+        args = peer.prepare(case.inputs)
+        costs[peer.name] = [float(step(*args)) for _ in range(5)]
+    assert costs["numpy"][0] == pytest.approx(mlp.make_case(10).expected, rel=1e-12)
+    assert costs["symc"] == pytest.approx(costs["numpy"], rel=1e-10)
+    assert costs["numpy"][4] < costs["numpy"][0]  # it does train
