@@ -239,3 +239,68 @@ def test_second_derivatives(mode, rng):
     want_w = np.r_[0, 3 * a[1:] ** 2] + (1 - t**2) - 2 * t * (1 - t**2) * a * b
     np.testing.assert_allclose(got[0], want_x, rtol=1e-12)
     np.testing.assert_allclose(got[1], want_w, rtol=1e-12)
+
+
+# -- random graphs -------------------------------------------------------------------------------
+
+_SMOOTH_UNARY = ["tanh", "sigmoid", "sin", "sqr", "softplus", "arctan", "neg"]
+_SMOOTH_BINARY = ["add", "sub", "mul"]
+_KINDS = {"scalar": (), "vector": (None,), "row": (1, None), "col": (None, 1),
+          "matrix": (None, None)}
+
+
+def _random_cost(data, st):
+    """A random smooth graph of two or three inputs (lengths 1 or full at run time, so that
+    NumPy broadcasts some of them), reduced to a scalar cost."""
+    inputs, values, pool = [], [], []
+    for k in range(data.draw(st.integers(2, 3), label="inputs")):
+        kind = data.draw(st.sampled_from(sorted(_KINDS)), label=f"kind{k}")
+        var = symc.tensor(f"x{k}", "float64", shape=_KINDS[kind])
+        full = (3, 4)[-var.ndim:] if var.ndim else ()
+        shape = tuple(1 if s == 1 else data.draw(st.sampled_from([1, f]), label=f"len{k}")
+                      for s, f in zip(var.type.shape, full, strict=True))
+        inputs.append(var)
+        values.append(np.random.default_rng(k).uniform(-1, 1, shape))
+        pool.append(var)
+    for step in range(data.draw(st.integers(2, 6), label="steps")):
+        a = pool[data.draw(st.integers(0, len(pool) - 1), label=f"a{step}")]
+        if data.draw(st.booleans(), label=f"unary{step}"):
+            pool.append(elemwise(data.draw(st.sampled_from(_SMOOTH_UNARY)), a))
+            continue
+        b = pool[data.draw(st.integers(0, len(pool) - 1), label=f"b{step}")]
+        if a.ndim == 2 and b.ndim == 2 and data.draw(st.booleans(), label=f"t{step}"):
+            b = b.T
+        pool.append(elemwise(data.draw(st.sampled_from(_SMOOTH_BINARY)), a, b))
+    out = pool[-1]
+    fold = data.draw(st.sampled_from(["sum", "mean", "max"]), label="fold")
+    cost = getattr(symc, fold)(out * 1.7)
+    return inputs, values, cost
+
+
+def test_random_graphs_against_finite_differences():
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=25, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(st.data())
+    def run(data):
+        try:
+            inputs, values, cost = _random_cost(data, st)
+        except ValueError:  # shapes that cannot broadcast (e.g. a transposed row): no graph
+            return
+        reference = symc.function(inputs, cost, mode=symc.Mode("fast_compile", "numpy"),
+                                  on_unused_input="ignore")
+        try:
+            reference(*values)
+        except ValueError:  # run-time lengths that do not broadcast
+            return
+        want = numeric_grad(lambda *v: float(reference(*v)), values)
+        for mode in (symc.Mode("fast_run", "llvm"), symc.Mode("fast_run", "numpy")):
+            grads = symc.grad(cost, inputs, disconnected_inputs="ignore")  # unused: zeros
+            got = symc.function(inputs, grads, mode=mode, on_unused_input="ignore")(*values)
+            for var, g, w in zip(inputs, got, want, strict=True):
+                assert g.shape == w.shape, (var, mode)
+                np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-7, err_msg=f"{var} {mode}")
+
+    run()
