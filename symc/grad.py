@@ -145,8 +145,15 @@ def _elemwise_grads(node, g: Variable) -> list[Variable | None]:
     if not callable(rule):
         raise NotImplementedError(f"grad: no gradient rule for {node.op} (node {node})")
     local = rule(node.inputs, node.outputs[0], g)
-    return [None if gi is None else _sum_to(gi, x)
+    return [None if gi is None else (gi if _spans(x, node.inputs) else _sum_to(gi, x))
             for gi, x in zip(local, node.inputs, strict=True)]
+
+
+def _spans(x: Variable, inputs: list[Variable]) -> bool:
+    """True when the op's output has exactly ``x``'s shape whatever the run-time lengths:
+    every other input is ``x`` itself or has length 1 along every dimension (a unary op, or
+    ``x`` with constants): then ``x``'s gradient needs no summing back."""
+    return all(v is x or all(d == 1 for d in v.type.shape) for v in inputs)
 
 
 def _sum_to(g: Variable, x: Variable) -> Variable:
