@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from symc.graph.basic import Variable, ancestors, as_variable, constant, toposort
+from symc.graph.basic import Constant, Variable, ancestors, as_variable, constant, toposort
 from symc.graph.types import is_float
 from symc.ops.elemwise import DimShuffle, Elemwise, cast, elemwise
 from symc.ops.linalg import Dot
@@ -54,32 +54,54 @@ def grad(cost, wrt, consider_constant: Sequence[Variable] | None = None,
         raise TypeError(f"grad: the cost must be a float scalar, got {cost} of type {cost.type}")
     targets = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
     for var in targets:
-        if not isinstance(var, Variable):
-            raise TypeError(f"grad: wrt must hold symbolic variables, got {var!r}")
+        if not isinstance(var, Variable) or isinstance(var, Constant):
+            raise TypeError(f"grad: wrt must hold symbolic variables (not constants), "
+                            f"got {var!r}")
         if not is_float(var.dtype):
             raise TypeError(f"grad: cannot differentiate with respect to {var} of type "
                             f"{var.type}: only float variables have gradients")
     if disconnected_inputs not in ("raise", "warn", "ignore"):
         raise ValueError(f"grad: disconnected_inputs must be 'raise', 'warn' or 'ignore', "
                          f"got {disconnected_inputs!r}")
-    grads = _backpropagate(cost, list(consider_constant or ()))
+    grads = _backpropagate(cost, targets, _constants(consider_constant))
     connected = {v.id for v in ancestors([cost])}
     results = [_result(var, grads.get(var), var.id in connected, disconnected_inputs)
                for var in targets]
     return results if isinstance(wrt, (list, tuple)) else results[0]
 
 
-def _backpropagate(cost: Variable, constants: list[Variable]) -> dict[Variable, Variable]:
-    """Every variable's gradient, walking the nodes from ``cost`` back."""
+def _constants(consider_constant) -> list[Variable]:
+    if consider_constant is None:
+        return []
+    given = [consider_constant] if isinstance(consider_constant, Variable) else list(
+        consider_constant)
+    for var in given:
+        if not isinstance(var, Variable):
+            raise TypeError(f"grad: consider_constant must hold symbolic variables, got {var!r}")
+    return given
+
+
+def _backpropagate(cost: Variable, targets: list[Variable],
+                   constants: list[Variable]) -> dict[Variable, Variable]:
+    """The gradients of the variables between ``targets`` and ``cost``, walking the nodes
+    from ``cost`` back (nodes that no target feeds are skipped: they need no rule)."""
+    order = toposort([cost], stop_at=constants)
+    wanted = {v.id for v in targets}
+    for node in order:  # forward: which variables depend on a target
+        if any(v.id in wanted for v in node.inputs):
+            wanted.update(o.id for o in node.outputs)
     grads: dict[Variable, Variable] = {cost: constant(np.ones((), dtype=cost.dtype))}
-    for node in reversed(toposort([cost], stop_at=constants)):
+    for node in reversed(order):
+        if not any(o.id in wanted for o in node.outputs):
+            continue
         gouts = [grads.get(out) for out in node.outputs]
         if all(g is None for g in gouts):
             continue
         gouts = [g if g is not None else _zeros_like(out) for g, out in
                  zip(gouts, node.outputs, strict=True)]
         for var, g in zip(node.inputs, _node_grads(node, gouts), strict=True):
-            if g is None or not is_float(var.dtype) or any(var is c for c in constants):
+            if (g is None or var.id not in wanted or not is_float(var.dtype)
+                    or any(var is c for c in constants)):
                 continue
             g = cast(g, var.dtype)
             grads[var] = g if var not in grads else elemwise("add", grads[var], g)
@@ -238,8 +260,7 @@ _RULES = {
     "sub": lambda i, z, g: [g, _e("neg", g)],
     "mul": lambda i, z, g: [_e("mul", g, i[1]), _e("mul", g, i[0])],
     "true_div": lambda i, z, g: [_over(g, i[1]), _e("neg", _over(_e("mul", g, z), i[1]))],
-    "pow": lambda i, z, g: [_e("mul", g, _e("mul", i[1], _e("pow", i[0], _e("sub", i[1], 1)))),
-                            _e("mul", g, _e("mul", z, _e("log", i[0])))],
+    "pow": lambda i, z, g: _pow(i[0], i[1], z, g),
     "mod": lambda i, z, g: [g, _e("neg", _e("mul", g, _e("floor_div", i[0], i[1])))],
     "neg": lambda i, z, g: [_e("neg", g)],
     "abs": lambda i, z, g: [_e("mul", g, _e("sign", i[0]))],
@@ -263,7 +284,7 @@ _RULES = {
     "sinh": lambda i, z, g: [_e("mul", g, _e("cosh", i[0]))],
     "cosh": lambda i, z, g: [_e("mul", g, _e("sinh", i[0]))],
     "tanh": lambda i, z, g: [_e("mul", g, _e("sub", 1, _sq(z)))],
-    "sigmoid": lambda i, z, g: [_e("mul", g, _e("mul", z, _e("sub", 1, z)))],
+    "sigmoid": lambda i, z, g: [_sigmoid_grad(z, g)],
     "softplus": lambda i, z, g: [_e("mul", g, _e("sigmoid", i[0]))],
     "erf": lambda i, z, g: [_e("mul", g, _e("mul", _e("exp", _e("neg", _sq(i[0]))),
                                             2 / math.sqrt(math.pi)))],
@@ -275,9 +296,27 @@ _RULES = {
 }
 
 
+def _pow(x, y, z, g):
+    """d/dx = y x^(y-1), 0 where y == 0 (else 0 * 0^-1); d/dy = z log x, with log 1 where
+    x == 0 (z is 0 there, or inf: the limit's sign is not the point of a NaN)."""
+    dx = _e("switch", _e("eq", y, 0), 0, _e("mul", y, _e("pow", x, _e("sub", y, 1))))
+    safe = _e("switch", _e("eq", x, 0), 1, x)
+    return [_e("mul", g, dx), _e("mul", g, _e("mul", z, _e("log", safe)))]
+
+
 def _arctan2(y, x, g):
     norm = _e("add", _sq(x), _sq(y))
     return [_over(_e("mul", g, x), norm), _e("neg", _over(_e("mul", g, y), norm))]
+
+
+def _sigmoid_grad(z, g):
+    """``g z (1 - z)``; when ``g`` is ``h / z`` (the gradient of ``log(sigmoid(x))``), ``h (1 -
+    z)`` instead: ``z`` underflows to 0 for x < -745, and ``h / z * z`` would be inf * 0."""
+    node = g.owner
+    if (node is not None and isinstance(node.op, Elemwise)
+            and node.op.scalar_op == SCALAR_OPS["true_div"] and node.inputs[1] is z):
+        return _e("mul", node.inputs[0], _e("sub", 1, z))
+    return _e("mul", g, _e("mul", z, _e("sub", 1, z)))
 
 
 def _select_grads(inputs, z, g):
@@ -286,9 +325,12 @@ def _select_grads(inputs, z, g):
 
 
 def _clip(x, lo, hi, g):
-    inside = _e("and_", _e("ge", x, lo), _e("le", x, hi))
-    return [_e("switch", inside, g, 0), _e("switch", _e("lt", x, lo), g, 0),
-            _e("switch", _e("gt", x, hi), g, 0)]
+    """``np.clip`` is ``minimum(maximum(x, lo), hi)``, also when lo > hi (then it is hi)."""
+    raised = _e("maximum", x, lo)
+    takes_x = _e("and_", _e("ge", x, lo), _e("le", raised, hi))
+    takes_lo = _e("and_", _e("lt", x, lo), _e("le", lo, hi))
+    return [_e("switch", takes_x, g, 0), _e("switch", takes_lo, g, 0),
+            _e("switch", _e("gt", raised, hi), g, 0)]
 
 
 def _install_rules() -> None:
