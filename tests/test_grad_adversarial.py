@@ -17,6 +17,15 @@ from symc.ops.composite import composite_from_graph
 from symc.ops.elemwise import Elemwise
 
 
+@pytest.fixture(params=[symc.Mode("fast_run", "llvm"), symc.Mode("fast_compile", "numpy")],
+                ids=["fast_run-llvm", "fast_compile-numpy"])
+def mode(request):
+    """Both backends and both rewrite levels, on the diagonal: tests/test_grad.py runs the
+    rules in all four combinations; here the edge cases run in two, which keeps the file's
+    cold-cache time down (fast_compile on LLVM compiles every unfused node of a gradient)."""
+    return request.param
+
+
 def fd(cost, arrays, eps=1e-6):
     """Central differences of the NumPy function ``cost(*arrays)`` (float64 arrays)."""
     arrays = [np.array(a, dtype=np.float64) for a in arrays]
