@@ -125,36 +125,56 @@ def _result(var: Variable, g: Variable | None, connected: bool, disconnected: st
 
 # -- one node ---------------------------------------------------------------------------------
 
-_NO_GRADIENT = (Shape, ShapeI, MakeVector, Argmax)
-
-
 def _node_grads(node, gouts: list[Variable]) -> list[Variable | None]:
     """The gradients of ``node``'s inputs (None: no gradient) given its outputs'."""
-    op = node.op
-    if isinstance(op, _NO_GRADIENT):
-        return [None] * len(node.inputs)
-    if isinstance(op, Elemwise):
-        return _elemwise_grads(node, gouts[0])
-    if isinstance(op, Reduce) and op.pre is None:
-        return [_reduce_grad(op, node.inputs[0], node.outputs[0], gouts[0])]
-    if isinstance(op, DimShuffle):
-        return [_dimshuffle_grad(op, node.inputs[0], node.outputs[0], gouts[0])]
-    if isinstance(op, Reshape):
-        x = node.inputs[0]
-        return [Reshape(x.ndim)(gouts[0], Shape()(x)), None]
-    if isinstance(op, Dot):
-        return _dot_grads(*node.inputs, gouts[0])
-    if isinstance(op, Subtensor):
-        x, *index = node.inputs
-        return [IncSubtensor(op.idx_list)(_zeros_like(x), gouts[0], *index)] + [None] * len(index)
-    if isinstance(op, IncSubtensor):
-        x, y, *index = node.inputs
-        gy = _sum_to(Subtensor(op.idx_list)(gouts[0], *index), y)
-        return [gouts[0], gy] + [None] * len(index)
-    if isinstance(op, SumToShape):  # the gradient of a gradient
-        g, like = node.inputs
-        return [_broadcast_like(gouts[0], g), None]
-    raise NotImplementedError(f"grad: no gradient rule for {op} (node {node})")
+    for cls in type(node.op).__mro__:
+        rule = OP_GRADS.get(cls)
+        if rule is not None:
+            return rule(node, gouts[0])
+    raise NotImplementedError(f"grad: no gradient rule for {node.op} (node {node})")
+
+
+def _no_gradient(node, g):
+    return [None] * len(node.inputs)
+
+
+def _reduce_grads(node, g):
+    if node.op.pre is not None:  # a fused reduction: only optimized graphs have them
+        raise NotImplementedError(f"grad: no gradient rule for {node.op} (node {node})")
+    return [_reduce_grad(node.op, node.inputs[0], node.outputs[0], g)]
+
+
+def _reshape_grads(node, g):
+    x = node.inputs[0]
+    return [Reshape(x.ndim)(g, Shape()(x)), None]
+
+
+def _subtensor_grads(node, g):
+    x, *index = node.inputs
+    return [IncSubtensor(node.op.idx_list)(_zeros_like(x), g, *index)] + [None] * len(index)
+
+
+def _inc_subtensor_grads(node, g):
+    x, y, *index = node.inputs
+    return [g, _sum_to(Subtensor(node.op.idx_list)(g, *index), y)] + [None] * len(index)
+
+
+def _sum_to_shape_grads(node, g):  # the gradient of a gradient
+    return [_broadcast_like(g, node.inputs[0]), None]
+
+
+#: op class -> ``rule(node, output_gradient) -> [input gradient or None, ...]``.
+OP_GRADS = {
+    Shape: _no_gradient, ShapeI: _no_gradient, MakeVector: _no_gradient, Argmax: _no_gradient,
+    Elemwise: lambda node, g: _elemwise_grads(node, g),
+    Reduce: _reduce_grads,
+    DimShuffle: lambda node, g: [_dimshuffle_grad(node.op, node.inputs[0], node.outputs[0], g)],
+    Reshape: _reshape_grads,
+    Dot: lambda node, g: _dot_grads(*node.inputs, g),
+    Subtensor: _subtensor_grads,
+    IncSubtensor: _inc_subtensor_grads,
+    SumToShape: _sum_to_shape_grads,
+}
 
 
 def _elemwise_grads(node, g: Variable) -> list[Variable | None]:

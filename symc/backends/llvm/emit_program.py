@@ -172,26 +172,28 @@ def _step(node, by_node: dict, slot: dict):
     if node in by_node:
         k, plan = by_node[node]
         return _kernel_step(f"k{k}", node, plan, slot)
-    if node.inputs[0] not in slot:
-        return None
-    if isinstance(node.op, ShapeI):
-        return ShapeStep(slot[node.inputs[0]], node.op.i)
-    if isinstance(node.op, DimShuffle):
-        return ViewStep(slot[node.inputs[0]], node.op.new_order, node.op.dropped)
-    if isinstance(node.op, Dot):
-        return _dot_step(node, slot)
-    if isinstance(node.op, SumToShape) and node.inputs[1] in slot:
-        return SameShapeStep(slot[node.inputs[0]], slot[node.inputs[1]], node.inputs[0].ndim)
-    return None
+    make = _STEPS.get(type(node.op))
+    if make is None or any(v not in slot for v in node.inputs):
+        return None  # another op, or an input that is a constant
+    return make(node, [slot[v] for v in node.inputs])
 
 
-def _dot_step(node, slot: dict) -> DotStep | None:
+#: op class -> ``make(node, input slots)``: the steps for the nodes that are not kernels.
+_STEPS = {
+    ShapeI: lambda node, ins: ShapeStep(ins[0], node.op.i),
+    DimShuffle: lambda node, ins: ViewStep(ins[0], node.op.new_order, node.op.dropped),
+    Dot: lambda node, ins: _dot_step(node, ins),
+    SumToShape: lambda node, ins: SameShapeStep(ins[0], ins[1], node.inputs[0].ndim),
+}
+
+
+def _dot_step(node, ins: list[int]) -> DotStep | None:
     a, b = node.inputs
     out = node.outputs[0]
-    if b not in slot or out.ndim == 0 or out.dtype not in ("float32", "float64") or (
+    if out.ndim == 0 or out.dtype not in ("float32", "float64") or (
             a.dtype != out.dtype or b.dtype != out.dtype):
         return None  # NumPy's dot then answers a scalar, or another dtype than the graph's
-    return DotStep(slot[a], slot[b], out.dtype, out.ndim)
+    return DotStep(ins[0], ins[1], out.dtype, out.ndim)
 
 
 def _kernel_step(name: str, node, plan, slot: dict) -> KernelStep | None:
