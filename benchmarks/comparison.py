@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchmarks.peers import Peer, PeerMissing, import_library
+from benchmarks.peers import Peer, PeerMissing, import_library, select_peers
 from benchmarks.settings import Settings
 from benchmarks.table import Table, format_ratio, format_seconds, format_size
 from benchmarks.timer import time_interleaved, time_once
@@ -140,6 +140,17 @@ def compare(
         records += case_records
         del ready, case_records, case  # drop big inputs before making the next size
     return records
+
+
+def run_workload(workload, settings: Settings, peer_list: list[Peer] | None,
+                 notes: list[str]) -> dict:
+    """The result of a workload module (``NAME``, ``TITLE``, ``QUICK_SIZES``, ``FULL_SIZES``,
+    ``CHECK``, ``peers()``, ``make_case(size)``): every chosen peer timed at every size."""
+    chosen = select_peers(peer_list or workload.peers(), settings.peers)
+    sizes = settings.pick_sizes(workload.QUICK_SIZES, workload.FULL_SIZES)
+    records = compare(chosen, (workload.make_case(n) for n in sizes), workload.CHECK, settings)
+    return {"name": workload.NAME, "title": workload.TITLE, "sizes": sizes, "records": records,
+            "notes": notes}
 
 
 def status_text(record: dict) -> str:

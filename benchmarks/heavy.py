@@ -7,12 +7,13 @@ fused loops that call libm lose to NumPy's SIMD maths (DESIGN.md, measured facts
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
 from benchmarks.array_peers import SYMC_NODES_NOTE, array_peers, symc_peer
-from benchmarks.comparison import Case, close_to, compare, comparison_table
-from benchmarks.peers import Peer, import_library, select_peers
+from benchmarks.comparison import Case, close_to, comparison_table, run_workload
+from benchmarks.peers import Peer, import_library
 from benchmarks.settings import Settings
 
 NAME = "heavy"
@@ -102,9 +103,6 @@ def make_case(n: int, seed: int = 1) -> Case:
 
 def run(settings: Settings, peer_list: list[Peer] | None = None) -> dict:
     """Time every peer at every size."""
-    chosen = select_peers(peer_list or peers(), settings.peers)
-    sizes = settings.pick_sizes(QUICK_SIZES, FULL_SIZES)
-    records = compare(chosen, (make_case(n) for n in sizes), CHECK, settings)
     notes = [
         SYMC_NODES_NOTE,
         "check: np.allclose against NumPy with rtol=1e-9, atol=1e-12 (maths libraries"
@@ -115,7 +113,7 @@ def run(settings: Settings, peer_list: list[Peer] | None = None) -> dict:
         " `symc.config.num_threads = 1` around each call.",
         "jax: inputs `device_put` once per size, outside the timing; `block_until_ready`.",
     ]
-    return {"name": NAME, "title": TITLE, "sizes": sizes, "records": records, "notes": notes}
+    return run_workload(sys.modules[__name__], settings, peer_list, notes)
 
 
 def tables(result: dict) -> list:

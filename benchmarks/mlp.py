@@ -13,11 +13,14 @@ forward pass on the initial weights.
 
 from __future__ import annotations
 
+import importlib
+import sys
+
 import numpy as np
 
 from benchmarks.array_peers import SYMC_NODES_NOTE
-from benchmarks.comparison import Case, close_to, compare, comparison_table
-from benchmarks.peers import Peer, import_library, select_peers
+from benchmarks.comparison import Case, close_to, comparison_table, run_workload
+from benchmarks.peers import Peer, import_library
 from benchmarks.settings import Settings
 
 NAME = "mlp"
@@ -105,28 +108,26 @@ def _reset(params):
     return reset
 
 
-def symc_peer() -> Peer:
-    """``symc.grad`` and ``updates=`` in one compiled function."""
+def _graph_peer(library: str, namespace) -> Peer:
+    """``<library>.grad`` and ``updates=`` in one compiled function (the library's default
+    mode); ``namespace(library_module)`` gives the module holding ``dmatrix``, ``dot``, ..."""
 
     def build_step(weights):
-        symc = import_library("symc")
-        params, inputs, cost, updates = _graph(symc, symc.grad, symc.shared, weights)
-        return symc.function(list(inputs), cost, updates=updates), _reset(params)
+        lib = import_library(library)
+        params, inputs, cost, updates = _graph(namespace(lib), lib.grad, lib.shared, weights)
+        return lib.function(list(inputs), cost, updates=updates), _reset(params)
 
-    return _symbolic_peer("symc", "symc", build_step)
+    return _symbolic_peer(library, library, build_step)
+
+
+def symc_peer() -> Peer:
+    """``symc.grad`` and ``updates=`` in one compiled function."""
+    return _graph_peer("symc", lambda symc: symc)
 
 
 def pytensor_peer() -> Peer:
     """``pytensor.grad`` and ``updates=`` in one compiled function (default mode)."""
-
-    def build_step(weights):
-        pytensor = import_library("pytensor")
-        import pytensor.tensor as pt
-
-        params, inputs, cost, updates = _graph(pt, pytensor.grad, pytensor.shared, weights)
-        return pytensor.function(list(inputs), cost, updates=updates), _reset(params)
-
-    return _symbolic_peer("pytensor", "pytensor", build_step)
+    return _graph_peer("pytensor", lambda pytensor: importlib.import_module("pytensor.tensor"))
 
 
 def jax_peer() -> Peer:
@@ -175,9 +176,6 @@ def make_case(batch: int, seed: int = 3) -> Case:
 
 def run(settings: Settings, peer_list: list[Peer] | None = None) -> dict:
     """Time one training step of every peer at every batch size."""
-    chosen = select_peers(peer_list or peers(), settings.peers)
-    sizes = settings.pick_sizes(QUICK_SIZES, FULL_SIZES)
-    records = compare(chosen, (make_case(n) for n in sizes), CHECK, settings)
     notes = [
         SYMC_NODES_NOTE,
         "N is the batch size; a call is one SGD step (learning rate 3) and answers the cost.",
@@ -187,7 +185,7 @@ def run(settings: Settings, peer_list: list[Peer] | None = None) -> dict:
         "examples/mlp_train.py checks that a whole symc epoch ends on the same weights as the"
         " NumPy backprop (to 1e-15).",
     ]
-    return {"name": NAME, "title": TITLE, "sizes": sizes, "records": records, "notes": notes}
+    return run_workload(sys.modules[__name__], settings, peer_list, notes)
 
 
 def tables(result: dict) -> list:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from benchmarks.array_peers import SYMC_NODES_NOTE, array_peers, symc_peer
-from benchmarks.comparison import Case, close_to, compare, comparison_table
+from benchmarks.comparison import Case, close_to, comparison_table, run_workload
 from benchmarks.heavy import one_thread
-from benchmarks.peers import Peer, import_library, select_peers
+from benchmarks.peers import Peer, import_library
 from benchmarks.settings import Settings
 
 NAME = "pi"
@@ -78,9 +80,6 @@ def make_case(n: int, seed: int = 0) -> Case:
 
 def run(settings: Settings, peer_list: list[Peer] | None = None) -> dict:
     """Time every peer at every size."""
-    chosen = select_peers(peer_list or peers(), settings.peers)
-    sizes = settings.pick_sizes(QUICK_SIZES, FULL_SIZES)
-    records = compare(chosen, (make_case(n) for n in sizes), CHECK, settings)
     notes = [
         SYMC_NODES_NOTE,
         "check: np.allclose against NumPy with rtol=1e-12, atol=0 (the hit count is exact).",
@@ -90,7 +89,7 @@ def run(settings: Settings, peer_list: list[Peer] | None = None) -> dict:
         " `symc.config.num_threads` (all cores), `symc 1 thread` one.",
         "jax: inputs `device_put` once per size, outside the timing; `block_until_ready`.",
     ]
-    return {"name": NAME, "title": TITLE, "sizes": sizes, "records": records, "notes": notes}
+    return run_workload(sys.modules[__name__], settings, peer_list, notes)
 
 
 def tables(result: dict) -> list:

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from gradcheck import numeric_grad
 
 import symc
 from symc.ops.elemwise import elemwise
@@ -24,21 +25,6 @@ UNARY = {
 BINARY = {"add": ((-1, 1), (-1, 1)), "sub": ((-1, 1), (-1, 1)), "mul": ((-1, 1), (-1, 1)),
           "true_div": ((-1, 1), (0.5, 2)), "pow": ((0.5, 2), (-1.5, 1.5)),
           "arctan2": ((0.2, 1), (0.2, 1)), "mod": ((1.05, 1.15), (0.6, 0.7))}
-
-
-def numeric_grad(cost, arrays, eps=1e-6):
-    """Central differences of the NumPy function ``cost(*arrays)``."""
-    grads = []
-    for k, a in enumerate(arrays):
-        g = np.zeros_like(a)
-        for idx in np.ndindex(a.shape):
-            hi = [x.copy() for x in arrays]
-            lo = [x.copy() for x in arrays]
-            hi[k][idx] += eps
-            lo[k][idx] -= eps
-            g[idx] = (cost(*hi) - cost(*lo)) / (2 * eps)
-        grads.append(g)
-    return grads
 
 
 def check(inputs, cost, arrays, np_cost, mode, rtol=1e-6, atol=1e-8):

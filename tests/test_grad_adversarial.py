@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+from gradcheck import numeric_grad as fd
 
 import symc
 from symc.graph.basic import Apply, Op
@@ -24,22 +25,6 @@ def mode(request):
     rules in all four combinations; here the edge cases run in two, which keeps the file's
     cold-cache time down (fast_compile on LLVM compiles every unfused node of a gradient)."""
     return request.param
-
-
-def fd(cost, arrays, eps=1e-6):
-    """Central differences of the NumPy function ``cost(*arrays)`` (float64 arrays)."""
-    arrays = [np.array(a, dtype=np.float64) for a in arrays]
-    grads = []
-    for k, a in enumerate(arrays):
-        g = np.zeros_like(a)
-        for idx in np.ndindex(a.shape):
-            hi = [x.copy() for x in arrays]
-            lo = [x.copy() for x in arrays]
-            hi[k][idx] += eps
-            lo[k][idx] -= eps
-            g[idx] = (cost(*hi) - cost(*lo)) / (2 * eps)
-        grads.append(g)
-    return grads
 
 
 def assert_grads(got, want, wrt, rtol=1e-5, atol=1e-7):

@@ -20,6 +20,8 @@ import pytest
 
 import symc
 
+from .program_paths import assert_same, both_paths, is_native
+
 FAST_RUN_LLVM = symc.Mode("fast_run", "llvm")
 
 
@@ -27,35 +29,6 @@ def pi(mode=FAST_RUN_LLVM, **kwargs):
     x, y = symc.vector("x"), symc.vector("y")
     return symc.function([x, y], 4 * (x**2 + y**2 <= 1).sum() / x.shape[0], mode=mode,
                          **kwargs)
-
-
-def is_native(f) -> bool:
-    return f._call is not f._entry and type(f._call).__name__ == "builtin_function_or_method"
-
-
-def both_paths(f, *args):
-    """``(native result or exception, Python entry result or exception)``."""
-    out = []
-    for call in (f, f._entry):
-        try:
-            out.append(call(*args))
-        except Exception as exc:  # compared below
-            out.append(exc)
-    return out
-
-
-def assert_same(native, python):
-    if isinstance(python, Exception):
-        assert type(native) is type(python) and str(native) == str(python)
-        return
-    if isinstance(python, list):
-        assert isinstance(native, list) and len(native) == len(python)
-        for a, b in zip(native, python, strict=True):
-            assert_same(a, b)
-        return
-    assert type(native) is type(python)
-    assert native.dtype == python.dtype and native.shape == python.shape
-    np.testing.assert_array_equal(native, python)
 
 
 def test_pi_runs_natively_and_equals_numpy(mode, rng):
