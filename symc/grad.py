@@ -12,13 +12,13 @@ The rules:
   for every differentiable op of the table), then summed back to each input's shape where
   the op broadcast it (:class:`~symc.ops.reduce.SumToShape` where a length is only known at
   run time); ``Cast`` passes the gradient back in the input's dtype.
-* ``Reduce``: sum, max and min (max and min send the gradient to every element equal to the
-  result, as Theano does); ``prod`` is not supported yet.
+* ``Reduce``: sum, prod (exact with zeros in the slice), max and min (max and min send the
+  gradient to every element equal to the result, as Theano does).
 * ``DimShuffle``, ``Reshape``, ``Dot`` (every vector/matrix pairing), and basic indexing
   (``Subtensor``, whose gradient is an :class:`~symc.ops.shape.IncSubtensor` of zeros).
 * Integer and boolean variables, ``Shape``/``Shape_i``, comparisons, rounding and the
-  argmax family carry no gradient. Any other op (fused ``Composite`` nodes of an optimized
-  graph, ``prod``) raises ``NotImplementedError`` naming it.
+  argmax family carry no gradient. Any other op (fused ``Composite`` or ``Reduce`` nodes of
+  an optimized graph) raises ``NotImplementedError`` naming it.
 """
 
 from __future__ import annotations
@@ -228,9 +228,26 @@ def _reduce_grad(op: Reduce, x: Variable, out: Variable, g: Variable) -> Variabl
     if op.fold in ("maximum", "minimum"):
         hit = elemwise("eq", x, DimShuffle(out.ndim, order)(out))
         return elemwise("switch", hit, expand(g), 0)
+    if op.fold == "mul":
+        return _prod_grad(op, x, expand(g))
     if op.fold in ("and_", "or_"):
         return None
     raise NotImplementedError(f"grad: no gradient rule for {op} yet")
+
+
+def _prod_grad(op: Reduce, x: Variable, g: Variable) -> Variable:
+    """The product of the other elements, without dividing by zero: ``prod / x`` where the
+    slice has no zero; where it has one, the product of the rest at the zero and 0 elsewhere;
+    0 everywhere with two zeros or more."""
+    zero = elemwise("eq", x, 0)
+    keep = DimShuffle(len(x.type.shape) - len(op.axis), keepdims_order(x.ndim, op.axis))
+    zeros = keep(reduce("add", elemwise("switch", zero, 1, 0), op.axis, dtype="int64"))
+    rest = keep(reduce("mul", elemwise("switch", zero, 1, x), op.axis, dtype=op.dtype))
+    one_zero = elemwise("switch", zero, rest, 0)
+    safe_x = elemwise("switch", zero, 1, x)  # no 0/0 warnings where the division is unused
+    local = elemwise("switch", elemwise("eq", zeros, 0), elemwise("true_div", rest, safe_x),
+                     elemwise("switch", elemwise("eq", zeros, 1), one_zero, 0))
+    return elemwise("mul", g, local)
 
 
 def _dimshuffle_grad(op: DimShuffle, x: Variable, out: Variable, g: Variable) -> Variable:

@@ -192,9 +192,19 @@ def test_errors_and_disconnected_inputs():
     assert any("does not depend on z" in str(w.message) for w in caught)
     f = symc.function([x, z], [gx, gz])
     np.testing.assert_array_equal(f(np.ones(2), np.full(3, np.inf))[1], np.zeros(3))
-    with pytest.raises(NotImplementedError, match="Prod"):
-        symc.grad(x.prod(), x)
     assert symc.grad(x.sum(), x) is not None
+
+
+def test_prod_with_zeros(mode):
+    """prod's gradient is the product of the other elements, also where a slice holds one zero
+    (nonzero there, zero elsewhere) or two (zero everywhere)."""
+    x = symc.dmatrix("x")
+    a = np.array([[2.0, 3.0, 4.0], [0.0, 3.0, 4.0], [0.0, 0.0, 4.0], [-1.5, 0.5, 2.0]])
+    f = symc.function([x], symc.grad((x.prod(axis=1) * np.arange(1.0, 5.0)).sum() + x.prod(),
+                                     x), mode=mode)
+    want = numeric_grad(lambda v: (v.prod(axis=1) * np.arange(1.0, 5.0)).sum() + v.prod(), [a])
+    np.testing.assert_allclose(f(a), want[0], rtol=1e-6, atol=1e-8)
+    np.testing.assert_array_equal(f(a)[1], [12.0 * 2, 0.0, 0.0])  # one zero: 3*4 at the zero
 
 
 def test_indexing(mode, rng):
