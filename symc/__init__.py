@@ -12,7 +12,7 @@ from symc.compile.function import Function, MissingInputError, UnusedInputError,
 from symc.compile.mode import FAST_COMPILE, FAST_RUN, Mode
 from symc.compile.shared import SharedVariable, shared
 from symc.config import config
-from symc.grad import grad
+from symc.grad import grad, hessian, jacobian
 from symc.graph.basic import Constant, Variable, constant
 from symc.graph.types import TensorType
 from symc.tensor import *  # noqa: F403 (the user's vocabulary)
@@ -32,5 +32,5 @@ if config.backend == "llvm":
 __all__ = [
     "FAST_COMPILE", "FAST_RUN", "Constant", "Function", "MissingInputError", "Mode",
     "SharedVariable", "TensorType", "UnusedInputError", "Variable", "config", "constant",
-    "function", "grad", "shared", *_tensor_all,
+    "function", "grad", "hessian", "jacobian", "shared", *_tensor_all,
 ]

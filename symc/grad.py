@@ -1,4 +1,5 @@
-"""Reverse-mode differentiation: ``symc.grad(cost, wrt)``, as in Theano.
+"""Reverse-mode differentiation: ``symc.grad(cost, wrt)``, ``jacobian`` and ``hessian``, as
+in Theano.
 
 The gradient is a symbolic graph like any other: ``grad`` walks the nodes between ``wrt`` and
 ``cost`` from the cost back, asks each node's op for the gradients of its inputs given the
@@ -30,14 +31,23 @@ from collections.abc import Sequence
 import numpy as np
 
 from symc.graph.basic import Constant, Variable, ancestors, as_variable, constant, toposort
-from symc.graph.types import is_float
+from symc.graph.types import TensorType, is_float
 from symc.ops.elemwise import DimShuffle, Elemwise, cast, elemwise
+from symc.ops.indexmap import IndexMap
 from symc.ops.linalg import Dot
 from symc.ops.reduce import Argmax, Reduce, SumToShape, keepdims_order, reduce
 from symc.ops.scalar import NOT_DIFFERENTIABLE, SCALAR_OPS, Cast
-from symc.ops.shape import IncSubtensor, MakeVector, Reshape, Shape, ShapeI, Subtensor
+from symc.ops.shape import (
+    IncSubtensor,
+    MakeVector,
+    Reshape,
+    Shape,
+    ShapeI,
+    Subtensor,
+    subtensor,
+)
 
-__all__ = ["grad"]
+__all__ = ["grad", "hessian", "jacobian"]
 
 
 def grad(cost, wrt, consider_constant: Sequence[Variable] | None = None,
@@ -68,6 +78,49 @@ def grad(cost, wrt, consider_constant: Sequence[Variable] | None = None,
     results = [_result(var, grads.get(var), var.id in connected, disconnected_inputs)
                for var in targets]
     return results if isinstance(wrt, (list, tuple)) else results[0]
+
+
+def jacobian(expression, wrt, consider_constant: Sequence[Variable] | None = None,
+             disconnected_inputs: str = "raise"):
+    """The Jacobian of the vector ``expression`` with respect to ``wrt`` (a variable or a
+    list): ``J[k] = grad(expression[k], wrt)``, of shape ``(len(expression),) + wrt.shape``.
+    A scalar ``expression`` gives its gradient. Row ``k`` is the gradient graph evaluated at
+    ``k`` (an :class:`~symc.ops.indexmap.IndexMap`, run by the NumPy backend)."""
+    expression = as_variable(expression)
+    if expression.ndim == 0:
+        return grad(expression, wrt, consider_constant, disconnected_inputs)
+    if expression.ndim != 1 or not is_float(expression.dtype):
+        raise TypeError(f"jacobian: the expression must be a float vector, got {expression} "
+                        f"of type {expression.type}")
+    targets = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+    row = Variable(TensorType("int64", ()), name="jacobian_row")
+    rows = grad(subtensor(expression, row), targets, consider_constant, disconnected_inputs)
+    n = ShapeI(0)(expression)
+    results = [_index_map(row, r, target, n) for r, target in zip(rows, targets, strict=True)]
+    return results if isinstance(wrt, (list, tuple)) else results[0]
+
+
+def hessian(cost, wrt, consider_constant: Sequence[Variable] | None = None,
+            disconnected_inputs: str = "raise"):
+    """The Hessian of the scalar ``cost`` with respect to each vector in ``wrt``: the
+    Jacobian of its gradient (``jacobian(grad(cost, x), x)``)."""
+    targets = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+    for var in targets:
+        if not isinstance(var, Variable) or var.ndim != 1:
+            raise TypeError(f"hessian: wrt must hold vectors, got {var!r}")
+    results = [jacobian(grad(cost, x, consider_constant, disconnected_inputs), x,
+                        consider_constant, disconnected_inputs="ignore") for x in targets]
+    return results if isinstance(wrt, (list, tuple)) else results[0]
+
+
+def _index_map(row: Variable, g: Variable, target: Variable, n: Variable) -> Variable:
+    """The rows ``g(row=k)`` for ``k < n``, bound to the roots ``g`` depends on."""
+    roots = sorted({v.id: v for v in ancestors([g]) if v.owner is None and v is not row
+                    and not isinstance(v, Constant)}.values(), key=lambda v: v.id)
+    if not any(v is target for v in roots):
+        roots.append(target)  # sizes the result when there are no rows
+    like = next(k for k, v in enumerate(roots) if v is target)
+    return IndexMap(row, tuple(roots), g, like)(n, *roots)
 
 
 def _constants(consider_constant) -> list[Variable]:

@@ -300,3 +300,51 @@ def test_random_graphs_against_finite_differences():
                 np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-7, err_msg=f"{var} {mode}")
 
     run()
+
+
+def test_jacobian_and_hessian(mode, rng):
+    """J[k] = d expression[k] / d wrt, against finite differences, for a vector and a matrix
+    wrt; the Hessian of a scalar cost; a scalar expression gives the gradient."""
+    x, m = symc.dvector("x"), symc.dmatrix("m")
+    w = symc.shared(np.array([0.5, -1.0, 2.0]), name="w")
+    expr = symc.tanh(symc.dot(m, x) * w) + x.sum() ** 2
+    jx, jm = symc.jacobian(expr, [x, m])
+    hess = symc.hessian((symc.sigmoid(x * w) * x).sum() + (x ** 3).sum(), x)
+    f = symc.function([x, m], [jx, jm, symc.jacobian(expr.sum(), x)], mode=mode)
+    a, b = rng.standard_normal(4), rng.standard_normal((3, 4))
+    got = f(a, b)
+    wv = w.get_value()
+
+    def np_expr(p, q):
+        return np.tanh((q @ p) * wv) + p.sum() ** 2
+
+    want_x = np.array([numeric_grad(lambda p, k=k: np_expr(p, b)[k], [a])[0] for k in range(3)])
+    want_m = np.array([numeric_grad(lambda q, k=k: np_expr(a, q)[k], [b])[0] for k in range(3)])
+    np.testing.assert_allclose(got[0], want_x, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(got[1], want_m, rtol=1e-6, atol=1e-8)
+    assert got[1].shape == (3, 3, 4)
+
+    def np_grad(p):  # the gradient of the Hessian's cost, for x of w's length
+        s = 1 / (1 + np.exp(-p * wv))
+        return s + p * s * (1 - s) * wv + 3 * p**2
+
+    a3 = a[:3]
+    got_h = symc.function([x], hess, mode=mode)(a3)
+    want_h = np.array([numeric_grad(lambda p, k=k: np_grad(p)[k], [a3])[0] for k in range(3)])
+    np.testing.assert_allclose(got_h, want_h, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(got[2], want_x.sum(axis=0), rtol=1e-6, atol=1e-8)
+    empty = symc.function([x], symc.jacobian(symc.exp(x), x), mode=mode)(np.zeros(0))
+    assert empty.shape == (0, 0)  # no rows: shaped by x
+
+
+def test_jacobian_and_hessian_errors():
+    x, m = symc.dvector("x"), symc.dmatrix("m")
+    with pytest.raises(TypeError, match="float vector"):
+        symc.jacobian(m * 2, x)
+    with pytest.raises(TypeError, match="wrt must hold vectors"):
+        symc.hessian((m * 2).sum(), m)
+    with pytest.raises(ValueError, match="does not depend on m"):
+        symc.jacobian(x * 2, m)
+    zeros = symc.function([x, m], symc.jacobian(x * 2, m, disconnected_inputs="ignore"))(
+        np.ones(2), np.ones((3, 1)))
+    np.testing.assert_array_equal(zeros, np.zeros((2, 3, 1)))

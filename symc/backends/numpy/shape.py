@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from symc.backends.numpy.dispatch import numpy_thunk
+from symc.graph.basic import Constant, toposort
+from symc.ops.indexmap import IndexMap
 from symc.ops.shape import IncSubtensor, MakeVector, Reshape, Shape, ShapeI, Subtensor
 
 
@@ -77,5 +79,35 @@ def _inc_subtensor(op, node):
         out = np.array(x, dtype=dtype)  # a copy: the input is never written
         out[build(values)] += y
         return out
+
+    return run
+
+
+@numpy_thunk.register(IndexMap)
+def _index_map(op, node):
+    inner = toposort([op.output])
+    thunks = [(n, numpy_thunk(n.op, n)) for n in inner]
+    dtype = np.dtype(node.outputs[0].dtype)
+
+    def value_of(env, var):
+        if var in env:
+            return env[var]
+        if isinstance(var, Constant):  # as the linker passes them (weak: a Python scalar)
+            return var.data.item() if var.weak and var.data.ndim == 0 else var.data
+        raise ValueError(f"IndexMap: the inner graph needs {var}, which is not bound")
+
+    def run(n, *values):
+        bound = dict(zip(op.inputs, values, strict=True))
+        rows = []
+        for k in range(int(n)):
+            env = {**bound, op.index: np.int64(k)}
+            for inner_node, fn in thunks:
+                out = fn(*(value_of(env, v) for v in inner_node.inputs))
+                outs = out if len(inner_node.outputs) > 1 else (out,)
+                env.update(zip(inner_node.outputs, outs, strict=True))
+            rows.append(np.asarray(value_of(env, op.output), dtype=dtype))
+        if rows:
+            return np.stack(rows)
+        return np.zeros((0,) + np.shape(values[op.like]), dtype=dtype)
 
     return run
