@@ -79,19 +79,26 @@ def one_thread(peer: Peer) -> Peer:
     return Peer(f"{peer.name} 1 thread", peer.library, build, describe=peer.describe)
 
 
-def peers() -> list[Peer]:
-    """Every peer of this workload, in table order."""
-    numpy, pytensor, jax, symc = array_peers(expression, TYPES)
+def vector_peers(expr, types, numexpr_builder, numba_builder) -> list[Peer]:
+    """The lineup of the elementwise workloads (heavy, pi), in table order: NumPy, numexpr,
+    numba (``numba_builder(parallel)``) serial and parallel, PyTensor, JAX, symc on one
+    thread and on all."""
+    numpy, pytensor, jax, symc = array_peers(expr, types)
     return [
         numpy,
-        Peer("numexpr", "numexpr", build_numexpr),
-        Peer("numba njit", "numba", lambda: build_numba(False)),
-        Peer("numba parallel", "numba", lambda: build_numba(True)),
+        Peer("numexpr", "numexpr", numexpr_builder),
+        Peer("numba njit", "numba", lambda: numba_builder(False)),
+        Peer("numba parallel", "numba", lambda: numba_builder(True)),
         pytensor,
         jax,
-        one_thread(symc_peer(expression, TYPES)),
+        one_thread(symc_peer(expr, types)),
         symc,
     ]
+
+
+def peers() -> list[Peer]:
+    """Every peer of this workload, in table order."""
+    return vector_peers(expression, TYPES, build_numexpr, build_numba)
 
 
 def make_case(n: int, seed: int = 1) -> Case:

@@ -6,9 +6,9 @@ import sys
 
 import numpy as np
 
-from benchmarks.array_peers import SYMC_NODES_NOTE, array_peers, symc_peer
+from benchmarks.array_peers import SYMC_NODES_NOTE
 from benchmarks.comparison import Case, close_to, comparison_table, run_workload
-from benchmarks.heavy import one_thread
+from benchmarks.heavy import vector_peers
 from benchmarks.peers import Peer, import_library
 from benchmarks.settings import Settings
 
@@ -58,17 +58,7 @@ def build_numba(parallel: bool):
 
 def peers() -> list[Peer]:
     """Every peer of this workload, in table order."""
-    numpy, pytensor, jax, symc = array_peers(expression, TYPES)
-    return [
-        numpy,
-        Peer("numexpr", "numexpr", build_numexpr),
-        Peer("numba njit", "numba", lambda: build_numba(False)),
-        Peer("numba parallel", "numba", lambda: build_numba(True)),
-        pytensor,
-        jax,
-        one_thread(symc_peer(expression, TYPES)),
-        symc,
-    ]
+    return vector_peers(expression, TYPES, build_numexpr, build_numba)
 
 
 def make_case(n: int, seed: int = 0) -> Case:
