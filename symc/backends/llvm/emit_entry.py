@@ -134,7 +134,8 @@ def emit_module_init(module: ir.Module) -> str:
     return MODULE_INIT
 
 
-def _field(b, base, offset: int, ty):
+def field(b, base, offset: int, ty):
+    """Load the ``ty`` field at byte ``offset`` of the object at ``base``."""
     return b.load(b.gep(base, [ir.Constant(I64, offset)], source_etype=I8), typ=ty)
 
 
@@ -180,11 +181,9 @@ class _Entry:
         b.store(b.ptrtoint(data, I64), slot(b, self.ctx, self.layout.ptr(k)))
         if op.ndim == 0:
             return flags, [], []
-        dims_ptr, strides_ptr = _field(b, obj, L.DIMS, PTR), _field(b, obj, L.STRIDES, PTR)
-        dims = [b.load(b.gep(dims_ptr, [ir.Constant(I64, d)], source_etype=I64), typ=I64)
-                for d in range(op.ndim)]
-        strides = [b.load(b.gep(strides_ptr, [ir.Constant(I64, d)], source_etype=I64), typ=I64)
-                   for d in range(op.ndim)]
+        dims_ptr, strides_ptr = field(b, obj, L.DIMS, PTR), field(b, obj, L.STRIDES, PTR)
+        dims = [b.load(slot(b, dims_ptr, d), typ=I64) for d in range(op.ndim)]
+        strides = [b.load(slot(b, strides_ptr, d), typ=I64) for d in range(op.ndim)]
         return flags, dims, strides
 
 
@@ -209,23 +208,23 @@ def operand_checker(module: ir.Module) -> ir.Function:
     obj, ndim, want_kind, elsize, need, scalar_type, flags_out = fn.args
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     null = ir.Constant(PTR, None)
-    ob_type = _field(b, obj, L.OB_TYPE, PTR)
+    ob_type = field(b, obj, L.OB_TYPE, PTR)
     with b.if_then(b.icmp_unsigned("==", ob_type, scalar_type), likely=False):
         b.store(ir.Constant(I32, L.C_CONTIGUOUS | L.ALIGNED), flags_out)
         b.ret(b.gep(obj, [ir.Constant(I64, L.SCALAR_VALUE)], source_etype=I8))
     with b.if_then(b.icmp_unsigned("!=", ob_type, process_object(b, "ndarray")), likely=False):
         b.ret(null)
-    descr = _field(b, obj, L.DESCR, PTR)
-    flags = _field(b, obj, L.FLAGS, I32)
-    ok = b.icmp_signed("==", _field(b, obj, L.NDIM, I32), ndim)
-    for check in (b.icmp_unsigned("==", _field(b, descr, L.DESCR_KIND, I8), want_kind),
-                  b.icmp_unsigned("!=", _field(b, descr, L.DESCR_BYTEORDER, I8),
+    descr = field(b, obj, L.DESCR, PTR)
+    flags = field(b, obj, L.FLAGS, I32)
+    ok = b.icmp_signed("==", field(b, obj, L.NDIM, I32), ndim)
+    for check in (b.icmp_unsigned("==", field(b, descr, L.DESCR_KIND, I8), want_kind),
+                  b.icmp_unsigned("!=", field(b, descr, L.DESCR_BYTEORDER, I8),
                                   ir.Constant(I8, ord(">"))),
-                  b.icmp_signed("==", _field(b, descr, L.DESCR_ELSIZE, I64), elsize),
+                  b.icmp_signed("==", field(b, descr, L.DESCR_ELSIZE, I64), elsize),
                   b.icmp_unsigned("==", b.and_(flags, need), need)):
         ok = b.and_(ok, check)
     b.store(flags, flags_out)
-    b.ret(b.select(ok, _field(b, obj, L.DATA, PTR), null))
+    b.ret(b.select(ok, field(b, obj, L.DATA, PTR), null))
     return fn
 
 

@@ -1,9 +1,11 @@
 """A whole function in one builtin: the program entry, for graphs the LLVM backend runs entirely.
 
-When every node of a function is a lowered kernel or a ``Shape_i`` and every output is
-computed by one of them, the linked Python program (one thunk call per node, an
-``np.empty`` per output) is replaced at call time by ``symc_program_<one|list>``, a
-``METH_FASTCALL`` builtin compiled into the function's module. For Monte-Carlo pi at
+When every node of a function is a lowered kernel, a ``Shape_i``, a ``DimShuffle``, a float
+``Dot`` or a ``SumToShape``, and no output is (a view of) an input or shares memory with
+another output, the linked Python program (one thunk call per node, an ``np.empty`` per
+output) is replaced at call time by ``symc_program_<one|list>``, a ``METH_FASTCALL |
+METH_KEYWORDS`` builtin compiled into the function's module (a function with shared
+variables or updates calls the list flavour from its general path). For Monte-Carlo pi at
 N=30,000 the Python program spends ~0.9 µs per call around 3 µs of kernels; this entry
 spends ~0.2 µs. It:
 
@@ -11,18 +13,20 @@ spends ~0.2 µs. It:
 * per kernel node, reads the broadcast iteration shape off its inputs, allocates the
   outputs with NumPy's ``PyArray_New`` and runs ``<node>_call`` (which checks every
   operand, outputs included, before touching memory); per ``Shape_i``, stores the length
-  in a new 0-d int64 array;
+  in a new 0-d int64 array; per ``DimShuffle``, makes a view (``PyArray_NewFromDescr``);
+  per ``Dot``, calls NumPy's dot (``PyArray_MatrixProduct``); per ``SumToShape``, passes
+  its input on when the shapes already agree;
 * returns the outputs (the one array, or a list) and frees the intermediates.
 
 It never reports an error itself. Any status it does not expect -- an argument that is not
 a plain ndarray of the right type, shapes that do not broadcast, an empty max, a pool that
-must be created first, no memory -- frees what it allocated and hands the untouched
-arguments to the Python entry (``self[0]``, :mod:`symc.compile.entry`), which converts,
-computes or raises the precise error. Nothing is written before that point except fresh
-outputs, so running the function again from the start is exact. ``self`` is a tuple
-``(python_entry, runtime_prepare, owner)`` (see :func:`~symc.backends.llvm.pyfunction.
-program_builtin`); ``runtime_prepare`` is called once at the end when a kernel ran a large
-loop before the thread pool existed (``STATUS_PREPARE``).
+must be created first, no memory, keyword arguments -- frees what it allocated and hands
+the untouched arguments to the Python entry (``self[0]``, :mod:`symc.compile.entry`),
+which converts, computes or raises the precise error. Nothing is written before that point
+except fresh outputs, so running the function again from the start is exact. ``self`` is a
+tuple ``(python_entry, runtime_prepare, owner)`` (see :func:`~symc.backends.llvm.
+pyfunction.program_builtin`); ``runtime_prepare`` is called once at the end when a kernel
+ran a large loop before the thread pool existed (``STATUS_PREPARE``).
 """
 
 from __future__ import annotations
@@ -33,11 +37,8 @@ import llvmlite.ir as ir
 import numpy as np
 
 from symc.backends.llvm import arraylayout as L
-from symc.backends.llvm.emit_entry import (
-    cpython,
-    operand_checker,
-    process_object,
-)
+from symc.backends.llvm.emit_entry import cpython, field, operand_checker, process_object
+from symc.backends.llvm.emit_loops import slot
 from symc.backends.llvm.irtypes import I1, I8, I32, I64, PTR, itemsize, kind
 from symc.backends.llvm.pyfunction import TUPLE_ITEMS
 from symc.backends.llvm.status import STATUS_OK, STATUS_PREPARE
@@ -230,10 +231,6 @@ def _self_item(b: ir.IRBuilder, self_obj, k: int):
                   typ=PTR)
 
 
-def _field(b: ir.IRBuilder, obj, offset: int, ty):
-    return b.load(b.gep(obj, [ir.Constant(I64, offset)], source_etype=I8), typ=ty)
-
-
 class _Run:
     """``i32 symc_program_run(self, args, nargs, results)``: the whole function, or a status
     saying the Python entry must take over (everything it allocated is freed by then)."""
@@ -245,8 +242,7 @@ class _Run:
         self.fn.linkage = "internal"
         self.fn.attributes.add("noinline")  # two wrappers call it: one copy of the work
         self.b = ir.IRBuilder(self.fn.append_basic_block("entry"))
-        n_new = spec.n_slots - len(spec.inputs)
-        self.owned = self.b.alloca(PTR, size=max(n_new, 1), name="owned")
+        self.owned = self.b.alloca(PTR, size=max(len(spec.owned_slots()), 1), name="owned")
         self.prepare = self.b.alloca(I1, name="prepare")
         self.values: list = []
         self._fail: ir.Block | None = None
@@ -255,7 +251,7 @@ class _Run:
         """Emit the body; return the function."""
         b, spec = self.b, self.spec
         _, args, nargs, results = self.fn.args
-        for k in range(spec.n_slots - len(spec.inputs)):
+        for k in range(len(spec.owned_slots())):
             b.store(_NULL, self._owned(k))
         b.store(ir.Constant(I1, 0), self.prepare)
         self.require(b.icmp_signed("==", nargs, ir.Constant(I64, len(spec.inputs))))
@@ -287,19 +283,25 @@ class _Run:
         self.b.cbranch(condition, ok, self._fail)
         self.b.position_at_end(ok)
 
-    def _check_input(self, obj, dtype: str, shape: tuple) -> None:
+    def _require_array(self, obj, ndim: int, dtype: str, need_flags: int) -> None:
+        """Go on only when ``obj`` is an ndarray of ``ndim`` dimensions and ``dtype``'s kind
+        and size, native byte order, with the ``need_flags`` bits set (``operand_checker``)."""
         b = self.b
         with b.goto_entry_block():
             flags = b.alloca(I32, name="flags")
         data = b.call(operand_checker(b.module), [
-            obj, ir.Constant(I32, len(shape)), ir.Constant(I8, ord(kind(dtype))),
-            ir.Constant(I64, itemsize(dtype)), ir.Constant(I32, 0), _NULL, flags])
+            obj, ir.Constant(I32, ndim), ir.Constant(I8, ord(kind(dtype))),
+            ir.Constant(I64, itemsize(dtype)), ir.Constant(I32, need_flags), _NULL, flags])
         self.require(b.icmp_unsigned("!=", data, _NULL))
+
+    def _check_input(self, obj, dtype: str, shape: tuple) -> None:
+        b = self.b
+        self._require_array(obj, len(shape), dtype, 0)
         fixed = [(d, n) for d, n in enumerate(shape) if n is not None]
         if fixed:
-            dims = _field(b, obj, L.DIMS, PTR)
+            dims = field(b, obj, L.DIMS, PTR)
             for d, n in fixed:
-                length = b.load(b.gep(dims, [ir.Constant(I64, d)], source_etype=I64), typ=I64)
+                length = b.load(slot(b, dims, d), typ=I64)
                 self.require(b.icmp_signed("==", length, ir.Constant(I64, n)))
 
     def _new_array(self, dtype: str, dims: list):
@@ -308,7 +310,7 @@ class _Run:
         with b.goto_entry_block():
             shape = b.alloca(I64, size=max(len(dims), 1), name="dims")
         for j, n in enumerate(dims):
-            b.store(n, b.gep(shape, [ir.Constant(I64, j)], source_etype=I64))
+            b.store(n, slot(b, shape, j))
         obj = b.call(_numpy_api(b, "PyArray_New"), [
             process_object(b, "ndarray"), ir.Constant(I32, len(dims)), shape,
             ir.Constant(I32, np.dtype(dtype).num), _NULL, _NULL, ir.Constant(I32, 0),
@@ -339,31 +341,31 @@ class _Run:
         mismatch makes it refuse (status 2) before touching memory, and the Python entry
         raises the error."""
         b = self.b
-        dims = [_field(b, array, L.DIMS, PTR) for array in arrays]
+        dims = [field(b, array, L.DIMS, PTR) for array in arrays]
         shape = []
         for j in range(ndim):
             n = ir.Constant(I64, 1)
             for lengths in dims:
-                d = b.load(b.gep(lengths, [ir.Constant(I64, j)], source_etype=I64), typ=I64)
+                d = b.load(slot(b, lengths, j), typ=I64)
                 n = b.select(b.icmp_signed("!=", d, ir.Constant(I64, 1)), d, n)
             shape.append(n)
         return shape
 
     def _shape_i(self, step: ShapeStep) -> None:
         b = self.b
-        dims = _field(b, self.values[step.source], L.DIMS, PTR)
-        length = b.load(b.gep(dims, [ir.Constant(I64, step.axis)], source_etype=I64), typ=I64)
+        dims = field(b, self.values[step.source], L.DIMS, PTR)
+        length = b.load(slot(b, dims, step.axis), typ=I64)
         obj = self._new_array("int64", [])
-        b.store(length, _field(b, obj, L.DATA, PTR))
+        b.store(length, field(b, obj, L.DATA, PTR))
 
     def _view(self, step: ViewStep) -> None:
         """An ndarray over the source's memory (writeable when it is), based on the source."""
         b, module = self.b, self.fn.module
         source = self.values[step.source]
-        dims, strides = _field(b, source, L.DIMS, PTR), _field(b, source, L.STRIDES, PTR)
+        dims, strides = field(b, source, L.DIMS, PTR), field(b, source, L.STRIDES, PTR)
 
         def read(base, d):
-            return b.load(b.gep(base, [ir.Constant(I64, d)], source_etype=I64), typ=I64)
+            return b.load(slot(b, base, d), typ=I64)
 
         for d in step.dropped:
             self.require(b.icmp_signed("==", read(dims, d), ir.Constant(I64, 1)))
@@ -374,15 +376,15 @@ class _Run:
         for j, d in enumerate(step.order):
             length, stride = ((ir.Constant(I64, 1), ir.Constant(I64, 0)) if d == "x"
                               else (read(dims, d), read(strides, d)))
-            b.store(length, b.gep(new_dims, [ir.Constant(I64, j)], source_etype=I64))
-            b.store(stride, b.gep(new_strides, [ir.Constant(I64, j)], source_etype=I64))
-        descr = _field(b, source, L.DESCR, PTR)
+            b.store(length, slot(b, new_dims, j))
+            b.store(stride, slot(b, new_strides, j))
+        descr = field(b, source, L.DESCR, PTR)
         # writeable when the source is, as NumPy's own views (a returned view may be written)
-        writeable = b.and_(_field(b, source, L.FLAGS, I32), ir.Constant(I32, L.WRITEABLE))
+        writeable = b.and_(field(b, source, L.FLAGS, I32), ir.Constant(I32, L.WRITEABLE))
         b.call(cpython(module, "Py_IncRef"), [descr])  # NewFromDescr steals it
         view = b.call(_numpy_api(b, "PyArray_NewFromDescr"), [
             process_object(b, "ndarray"), descr, ir.Constant(I32, nd), new_dims, new_strides,
-            _field(b, source, L.DATA, PTR), writeable, _NULL])
+            field(b, source, L.DATA, PTR), writeable, _NULL])
         self._own(view)
         b.call(cpython(module, "Py_IncRef"), [source])  # SetBaseObject steals it
         failed = b.call(_numpy_api(b, "PyArray_SetBaseObject"), [view, source])
@@ -392,10 +394,9 @@ class _Run:
         """The source again (a new reference) when its shape is ``like``'s, else fall back."""
         b = self.b
         source, like = self.values[step.source], self.values[step.like]
-        dims, like_dims = _field(b, source, L.DIMS, PTR), _field(b, like, L.DIMS, PTR)
+        dims, like_dims = field(b, source, L.DIMS, PTR), field(b, like, L.DIMS, PTR)
         for j in range(step.ndim):
-            lengths = [b.load(b.gep(d, [ir.Constant(I64, j)], source_etype=I64), typ=I64)
-                       for d in (dims, like_dims)]
+            lengths = [b.load(slot(b, d, j), typ=I64) for d in (dims, like_dims)]
             self.require(b.icmp_signed("==", *lengths))
         b.call(cpython(self.fn.module, "Py_IncRef"), [source])
         self._own(source)
@@ -407,12 +408,7 @@ class _Run:
         product = b.call(_numpy_api(b, "PyArray_MatrixProduct"),
                          [self.values[step.a], self.values[step.b]])
         self._own(product)
-        with b.goto_entry_block():
-            flags = b.alloca(I32, name="dot_flags")
-        data = b.call(operand_checker(b.module), [
-            product, ir.Constant(I32, step.ndim), ir.Constant(I8, ord(kind(step.dtype))),
-            ir.Constant(I64, itemsize(step.dtype)), ir.Constant(I32, L.ALIGNED), _NULL, flags])
-        self.require(b.icmp_unsigned("!=", data, _NULL))
+        self._require_array(product, step.ndim, step.dtype, L.ALIGNED)
 
     def _own(self, obj) -> None:
         """Keep the new reference ``obj`` as the next value (fall back if it is NULL)."""
@@ -495,7 +491,7 @@ def _keywords_call(module: ir.Module) -> ir.Function:
     kwargs = b.call(cpython(module, "PyDict_New"), [])
     with b.if_then(b.icmp_unsigned("==", kwargs, _NULL), likely=False):
         b.ret(_NULL)
-    count = _field(b, kwnames, TUPLE_ITEMS - 8, I64)  # ob_size precedes the items
+    count = field(b, kwnames, TUPLE_ITEMS - 8, I64)  # ob_size precedes the items
     head, body, done = (fn.append_basic_block(n) for n in ("head", "body", "done"))
     start = b.block
     b.branch(head)
