@@ -62,7 +62,7 @@ def grad(cost, wrt, consider_constant: Sequence[Variable] | None = None,
     cost = as_variable(cost)
     if cost.ndim != 0 or not is_float(cost.dtype):
         raise TypeError(f"grad: the cost must be a float scalar, got {cost} of type {cost.type}")
-    targets = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+    targets = _listed(wrt)
     for var in targets:
         if not isinstance(var, Variable) or isinstance(var, Constant):
             raise TypeError(f"grad: wrt must hold symbolic variables (not constants), "
@@ -77,7 +77,7 @@ def grad(cost, wrt, consider_constant: Sequence[Variable] | None = None,
     connected = {v.id for v in ancestors([cost])}
     results = [_result(var, grads.get(var), var.id in connected, disconnected_inputs)
                for var in targets]
-    return results if isinstance(wrt, (list, tuple)) else results[0]
+    return _answer(wrt, results)
 
 
 def jacobian(expression, wrt, consider_constant: Sequence[Variable] | None = None,
@@ -92,24 +92,34 @@ def jacobian(expression, wrt, consider_constant: Sequence[Variable] | None = Non
     if expression.ndim != 1 or not is_float(expression.dtype):
         raise TypeError(f"jacobian: the expression must be a float vector, got {expression} "
                         f"of type {expression.type}")
-    targets = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+    targets = _listed(wrt)
     row = Variable(TensorType("int64", ()), name="jacobian_row")
     rows = grad(subtensor(expression, row), targets, consider_constant, disconnected_inputs)
     n = ShapeI(0)(expression)
     results = [_index_map(row, r, target, n) for r, target in zip(rows, targets, strict=True)]
-    return results if isinstance(wrt, (list, tuple)) else results[0]
+    return _answer(wrt, results)
 
 
 def hessian(cost, wrt, consider_constant: Sequence[Variable] | None = None,
             disconnected_inputs: str = "raise"):
     """The Hessian of the scalar ``cost`` with respect to each vector in ``wrt``: the
     Jacobian of its gradient (``jacobian(grad(cost, x), x)``)."""
-    targets = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+    targets = _listed(wrt)
     for var in targets:
         if not isinstance(var, Variable) or var.ndim != 1:
             raise TypeError(f"hessian: wrt must hold vectors, got {var!r}")
     results = [jacobian(grad(cost, x, consider_constant, disconnected_inputs), x,
                         consider_constant, disconnected_inputs="ignore") for x in targets]
+    return _answer(wrt, results)
+
+
+def _listed(wrt) -> list:
+    """``wrt`` as a list (Theano's calls take one variable or a list or tuple of them)."""
+    return list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+
+
+def _answer(wrt, results: list):
+    """``results`` as ``wrt`` was given: a list for a list or tuple, else the one result."""
     return results if isinstance(wrt, (list, tuple)) else results[0]
 
 
