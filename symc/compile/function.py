@@ -140,10 +140,15 @@ class Function:
         self._fn = self.program.fn
         self._checkers = [make_checker(v, input_label(v, k)) for k, v in enumerate(self.inputs)]
         self._entry = make_entry(self)  # the specialized call path (None: call_general)
-        self._call = _native_entry(self) or self._entry or self.call_general
-        # what call_general runs: the backend's native program when there is one (shared
-        # variables and updates have no entry of their own), falling back on the program
-        self._run = _native_program(self) or self._fn
+        # The backend's native program, when it has one, stands in for the entry (falling
+        # back on it); without an entry (shared variables, updates) it stands in for the
+        # program that call_general runs (all outputs and new values, as a list).
+        if self._entry is not None:
+            self._call = _bind_native(self, self._entry, self._return_list) or self._entry
+            self._run = self._fn
+        else:
+            self._call = self.call_general
+            self._run = _bind_native(self, self._fn, True) or self._fn
         self.compile_time = {"rewrite": phases, "link": time.perf_counter() - link_start,
                              "total": time.perf_counter() - start}
         if self.profile is not None:
@@ -248,22 +253,11 @@ class _ProfiledFunction(Function):
         return self.profile.call(Function.call_general, self, args)
 
 
-def _native_entry(fn: Function):
-    """The backend's builtin running the whole function (it hands anything unusual to the
-    Python entry), or None."""
+def _bind_native(fn: Function, fallback, return_list: bool):
+    """The backend's builtin running the whole program, handing anything unusual to
+    ``fallback``; None when the backend offers none."""
     native = fn.program.native
-    if native is None or fn._entry is None:
-        return None
-    return native.bind(fn._entry, fn._return_list, fn.name or "function")
-
-
-def _native_program(fn: Function):
-    """For a function with shared variables or updates: the backend's builtin running its
-    program (all outputs and new values, as a list), falling back on the Python program."""
-    native = fn.program.native
-    if native is None or fn._entry is not None:
-        return None
-    return native.bind(fn._fn, True, fn.name or "function")
+    return native.bind(fallback, return_list, fn.name or "function") if native else None
 
 
 def _make_profiler(profile, fn: Function):
