@@ -18,6 +18,7 @@ import ctypes
 import numpy as np
 
 from symc.backends.llvm import numpy_api
+from symc.backends.llvm.status import prepare_runtime
 
 METH_FASTCALL = 0x0080
 METH_KEYWORDS = 0x0002
@@ -45,24 +46,27 @@ class _Owner:
         self.library = library
 
 
+def _builtin(library, symbol: str, name: str, flags: int, held: tuple | None = None):
+    """The builtin calling ``symbol``; its ``self`` is the owner, or ``held + (owner,)``."""
+    method_def = _MethodDef(name.encode(), library.address(symbol), flags, None)
+    owner = _Owner(method_def, library)
+    self_obj = owner if held is None else (*held, owner)
+    return _new_builtin(ctypes.addressof(method_def), self_obj, None)
+
+
 def builtin_function(library, symbol: str, name: str):
     """The builtin calling ``symbol`` (a ``METH_FASTCALL`` function in ``library``)."""
-    method_def = _MethodDef(name.encode(), library.address(symbol), METH_FASTCALL, None)
-    owner = _Owner(method_def, library)
-    return _new_builtin(ctypes.addressof(method_def), owner, None)
+    return _builtin(library, symbol, name, METH_FASTCALL)
 
 
 def program_builtin(library, symbol: str, name: str, python_entry, prepare):
     """The builtin calling the program entry ``symbol`` (see :mod:`emit_program`), whose
     ``self`` is the tuple ``(python_entry, prepare, owner)``; None when this process's tuples
     or NumPy do not have the layout the entry reads."""
-    holder = (python_entry, prepare, None)
-    if not (tuple_layout_ok(holder) and numpy_api.addresses()):
+    if not (tuple_layout_ok((python_entry, prepare, None)) and numpy_api.addresses()):
         return None
-    method_def = _MethodDef(name.encode(), library.address(symbol),
-                            METH_FASTCALL | METH_KEYWORDS, None)
-    holder = (python_entry, prepare, _Owner(method_def, library))
-    return _new_builtin(ctypes.addressof(method_def), holder, None)
+    return _builtin(library, symbol, name, METH_FASTCALL | METH_KEYWORDS,
+                    (python_entry, prepare))
 
 
 def tuple_layout_ok(sample: tuple) -> bool:
@@ -92,11 +96,9 @@ class NativeProgram:
         self.symbols = symbols
 
     def bind(self, python_entry, return_list: bool, name: str = "function"):
-        """The builtin running the whole function, falling back on ``python_entry``; None when
-        there is no entry of that flavour or this process cannot run one. ``name`` is what
-        Python's own messages call it (``name() takes no keyword arguments``)."""
-        from symc.backends.llvm.status import prepare_runtime
-
+        """The builtin running the whole function, falling back on ``python_entry`` (which
+        also gets every call with keywords); None when there is no entry of that flavour or
+        this process cannot run one. ``name`` is the builtin's ``__name__``."""
         suffix = "_list" if return_list else "_one"
         symbol = next((s for s in self.symbols if s.endswith(suffix)), None)
         if symbol is None:
