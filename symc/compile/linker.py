@@ -105,7 +105,7 @@ class _Names:
         if var not in self.names:
             if isinstance(var, Constant):
                 name = f"c{len(self.namespace)}"
-                self.namespace[name] = var.data.item() if var.weak else var.data
+                self.namespace[name] = var.argument()
             else:
                 name = f"v{len(self.names)}"
             self.names[var] = name

@@ -99,6 +99,11 @@ class Constant(Variable):
             self._signature = (self.type, self.weak, self.data.tobytes())
         return self._signature
 
+    def argument(self):
+        """The value a thunk receives: a weak constant as a Python scalar (so NumPy applies
+        NEP 50's weak promotion to it), any other as its array."""
+        return self.data.item() if self.weak else self.data
+
     def clone(self) -> Constant:
         return Constant(self.type, self.data, name=self.name, weak=self.weak)
 

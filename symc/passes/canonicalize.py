@@ -159,7 +159,7 @@ def flatten_integer_chain(fgraph: FunctionGraph, node: Apply):
         return None
     ufunc = node.op.scalar_op.impl
     with np.errstate(all="ignore"):
-        values = [np.asarray(c.data.item() if c.weak else c.data) for c in consts]
+        values = [np.asarray(c.argument()) for c in consts]
         if any(not np.array_equal(v.astype(dtype), v) for v in values):
             return None  # a weak constant out of the dtype's range raises at run time: keep it
         total = values[0].astype(dtype)

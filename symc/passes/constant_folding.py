@@ -78,18 +78,13 @@ def _as_type(value: np.ndarray, t: TensorType) -> np.ndarray:
     return value
 
 
-def _argument(var: Constant):
-    # The NumPy backend hands weak constants to thunks as Python scalars (NEP 50 promotion).
-    return var.data.item() if var.weak else var.data
-
-
 @RULES.register("canonicalize", "constant_folding")
 def fold_constants(fgraph: FunctionGraph, node: Apply):
     """A node of constants -> its constant results (skipped when it would raise at run time)."""
     if not node.inputs or not all(isinstance(v, Constant) for v in node.inputs):
         return None
     try:
-        values = perform(node, [_argument(v) for v in node.inputs])
+        values = perform(node, [v.argument() for v in node.inputs])
     except Exception:  # the run-time error stays where the user will see it: at run time
         return None
     if values is None or any(v.size > MAX_FOLDED_SIZE for v in values):

@@ -104,7 +104,8 @@ def build_module(plans: list[NodeKernel], fgraph=None,
 
 
 def _emit_program(module, fgraph, nodes, plans) -> list[str]:
-    """Add the program entry when the plans and ``Shape_i`` nodes cover the whole graph."""
+    """Add the program entry when the plans and the nodes it runs itself (``Shape_i``, views,
+    ``Dot``, ``SumToShape``) cover the whole graph."""
     from symc.backends.llvm.emit_program import emit_program, plan_program
 
     spec = plan_program(fgraph, nodes, plans)

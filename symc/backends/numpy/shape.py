@@ -92,8 +92,8 @@ def _index_map(op, node):
     def value_of(env, var):
         if var in env:
             return env[var]
-        if isinstance(var, Constant):  # as the linker passes them (weak: a Python scalar)
-            return var.data.item() if var.weak and var.data.ndim == 0 else var.data
+        if isinstance(var, Constant):  # as the linker passes them
+            return var.argument()
         raise ValueError(f"IndexMap: the inner graph needs {var}, which is not bound")
 
     def run(n, *values):
